@@ -1,0 +1,68 @@
+"""The append-only event store: every inbound message and event, exactly once per account.
+
+Rows are never updated or deleted through the ORM; the single exception is privacy erasure, which goes
+through liucun.events.actions.redact_fan_events and rewrites payloads, never times or kinds.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.db import models
+
+from liucun.accounts.models import OfficialAccount
+
+
+class AppendOnlyError(Exception):
+    """Code tried to change or delete a stored event."""
+
+
+class EventQuerySet(models.QuerySet["Event"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("the event store is append-only")
+
+    def delete(self) -> NoReturn:  # type: ignore[override]
+        raise AppendOnlyError("the event store is append-only")
+
+
+class EventSource(models.TextChoices):
+    CALLBACK = "callback", "WeChat callback"
+    IMPORT = "import", "bulk import"
+    SENT = "sent", "sent by Liucun"
+
+
+class Event(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    account = models.ForeignKey(OfficialAccount, on_delete=models.PROTECT, related_name="events")
+    openid = models.CharField(max_length=64)
+    kind = models.CharField(max_length=64)
+    # msg:<MsgId> for messages, evt:<openid>:<CreateTime>:<Event> for events; unique per account.
+    dedupe_key = models.CharField(max_length=200)
+    wechat_time = models.DateTimeField()
+    received_at = models.DateTimeField()
+    source = models.CharField(max_length=16, choices=EventSource.choices, default=EventSource.CALLBACK)
+    payload = models.JSONField()
+    # The plaintext passive reply given the first time, so a retried delivery gets the same answer.
+    reply = models.TextField(blank=True, default="")
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "dedupe_key"], name="event_unique_delivery"),
+        ]
+        indexes = [
+            models.Index(fields=["account", "openid", "wechat_time"], name="event_fan_timeline"),
+            models.Index(fields=["account", "kind", "wechat_time"], name="event_kind_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} from {self.openid} at {self.wechat_time:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("the event store is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+        raise AppendOnlyError("the event store is append-only")

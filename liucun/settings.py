@@ -1,0 +1,165 @@
+"""The one settings module. Everything comes from environment variables (docs/configuration.md).
+
+With no configuration at all Liucun runs locally in debug mode on SQLite under ./var. With
+LIUCUN_DEBUG=false it refuses to start on the built-in development secrets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from liucun.envvars import (
+    ConfigurationError,
+    database_from_url,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("LIUCUN_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+
+DEBUG = env_bool("LIUCUN_DEBUG", True)
+
+DEV_SECRET_KEY = "liucun-development-secret-key-never-use-in-production"  # noqa: S105
+# A Fernet key for development only: secrets stored with it are readable by anyone with the source.
+DEV_ENCRYPTION_KEY = "bGl1Y3VuLWRldmVsb3BtZW50LWtleS1ub3Qtc2VjcmU="
+
+SECRET_KEY = env_secret("LIUCUN_SECRET_KEY") or DEV_SECRET_KEY
+# Comma-separated Fernet keys: the first encrypts, all decrypt, so keys can be rotated.
+ENCRYPTION_KEYS = env_list("LIUCUN_ENCRYPTION_KEYS", []) or [
+    k.strip() for k in (env_secret("LIUCUN_ENCRYPTION_KEYS") or DEV_ENCRYPTION_KEY).split(",") if k.strip()
+]
+
+if not DEBUG:
+    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 32:
+        raise ConfigurationError(
+            "LIUCUN_DEBUG is off but LIUCUN_SECRET_KEY is unset, the development key, or shorter than 32 "
+            "characters; set a long random value (for example: python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))')"
+        )
+    if DEV_ENCRYPTION_KEY in ENCRYPTION_KEYS:
+        raise ConfigurationError(
+            "LIUCUN_DEBUG is off but LIUCUN_ENCRYPTION_KEYS is unset or holds the development key; set a "
+            "Fernet key (liucun generate-key prints one)"
+        )
+
+ALLOWED_HOSTS = env_list("LIUCUN_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if not DEBUG else ["*"])
+CSRF_TRUSTED_ORIGINS = env_list("LIUCUN_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "liucun.accounts",
+    "liucun.events",
+    "liucun.fans",
+    "liucun.inbound",
+    "liucun.runner",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "liucun.urls"
+WSGI_APPLICATION = "liucun.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": database_from_url(env_str("DATABASE_URL", ""), sqlite_default=DATA_DIR / "liucun.sqlite3"),
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "sync"],
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+TIME_ZONE = env_str("LIUCUN_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+SESSION_COOKIE_SECURE = env_bool("LIUCUN_SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if env_bool("LIUCUN_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- WeChat ---------------------------------------------------------------------------------------------
+# Largest callback body accepted. WeChat's own messages are a few KiB; 64 KiB leaves room for long text.
+LIUCUN_CALLBACK_MAX_BODY = env_int("LIUCUN_CALLBACK_MAX_BODY", 65536, minimum=1024, maximum=1048576)
+LIUCUN_WECHAT_API_BASE = env_str("LIUCUN_WECHAT_API_BASE", "https://api.weixin.qq.com")
+LIUCUN_WECHAT_TIMEOUT = env_float("LIUCUN_WECHAT_TIMEOUT", 10.0, minimum=0.1)
+LIUCUN_WECHAT_MAX_RETRIES = env_int("LIUCUN_WECHAT_MAX_RETRIES", 2, minimum=0, maximum=10)
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "liucun.logredact.RedactSecretsFilter"}},
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["redact"]},
+    },
+    "root": {"handlers": ["console"], "level": env_str("LIUCUN_LOG_LEVEL", "INFO").upper()},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,35 @@
+"""Builders of realistic test data through the real action functions."""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+from liucun.accounts.actions import create_account
+from liucun.accounts.models import OfficialAccount
+
+_ALNUM = string.ascii_letters + string.digits
+
+
+def random_aes_key() -> str:
+    return "".join(secrets.choice(_ALNUM) for _ in range(43))
+
+
+def make_account(*, mode: str = "safe", account_type: str = "service", verified: bool = True,
+                 welcome_text: str = "欢迎关注！回复“帮助”查看服务。", api_base_url: str | None = None,
+                 name: str | None = None) -> OfficialAccount:
+    appid = "wx" + secrets.token_hex(8)
+    fields = dict(
+        original_id="gh_" + secrets.token_hex(6),
+        name=name or f"测试账号 {appid[-4:]}",
+        account_type=account_type,
+        verified=verified,
+        token="tok" + secrets.token_hex(8),
+        encoding_aes_key=random_aes_key(),
+        secret=secrets.token_hex(16),
+        encryption_mode=mode,
+        welcome_text=welcome_text,
+    )
+    if api_base_url:
+        fields["api_base_url"] = api_base_url
+    return create_account(appid=appid, **fields)

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import path
+
+from liucun.inbound.views import callback
+from liucun.health import healthz
+
+urlpatterns = [
+    path("wechat/<str:appid>/callback", callback, name="wechat-callback"),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

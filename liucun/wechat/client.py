@@ -1,0 +1,222 @@
+"""The one outbound seam for WeChat HTTP. Every call Liucun makes to WeChat (or wxsim) goes through here.
+
+Per-account base URL, timeouts, typed errors, a bounded number of retries for transient failures, and a
+token refresh only on the three codes that mean the token is bad (40001/40014/42001), at most
+`max_token_refreshes` times per call. The token itself comes from a TokenProvider shared by processes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from liucun.wechat.apierrors import (
+    TOKEN_ERRCODES,
+    PermanentError,
+    RetryableError,
+    TokenError,
+    WeChatAPIError,
+    error_for,
+)
+
+log = logging.getLogger(__name__)
+
+
+class TokenProvider(Protocol):
+    def get(self) -> str: ...
+
+    def invalidate(self, token: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class FetchedToken:
+    token: str
+    expires_in: int
+
+
+class WeChatClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        appid: str,
+        secret: str,
+        tokens: TokenProvider | None = None,
+        timeout: float = 10.0,
+        max_retries: int = 2,
+        max_token_refreshes: int = 1,
+        http: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.appid = appid
+        self._secret = secret
+        self.tokens = tokens
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_token_refreshes = max_token_refreshes
+        self._http = http or httpx.Client(timeout=timeout, headers={"User-Agent": "liucun"})
+        self._sleep = sleep
+
+    # --- tokens ------------------------------------------------------------------------------------
+
+    def fetch_token(self, *, force_refresh: bool = False, rejected: str | None = None) -> FetchedToken:
+        """A token from stable_token (falling back to /cgi-bin/token where stable_token is missing).
+
+        stable_token hands back the same token while WeChat thinks it valid; when that token is the one
+        WeChat just refused, ask once more with force_refresh.
+        """
+        try:
+            fetched = self._stable_token(force_refresh)
+            if rejected is not None and fetched.token == rejected and not force_refresh:
+                fetched = self._stable_token(True)
+            return fetched
+        except _EndpointMissing:
+            log.info("stable_token unavailable at %s; using /cgi-bin/token", self.base_url)
+            data = self._request(
+                "GET",
+                "/cgi-bin/token",
+                params={"grant_type": "client_credential", "appid": self.appid, "secret": self._secret},
+                with_token=False,
+                idempotent=True,
+            )
+            return _fetched(data, "/cgi-bin/token")
+
+    def _stable_token(self, force_refresh: bool) -> FetchedToken:
+        body = {
+            "grant_type": "client_credential",
+            "appid": self.appid,
+            "secret": self._secret,
+            "force_refresh": force_refresh,
+        }
+        data = self._request("POST", "/cgi-bin/stable_token", json_body=body, with_token=False, idempotent=True)
+        return _fetched(data, "/cgi-bin/stable_token")
+
+    # --- API calls ---------------------------------------------------------------------------------
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self._call("GET", path, params=params, idempotent=True)
+
+    def post(self, path: str, body: dict[str, Any], *, idempotent: bool = False) -> dict[str, Any]:
+        return self._call("POST", path, json_body=body, idempotent=idempotent)
+
+    def get_bytes(self, path: str, params: dict[str, Any]) -> bytes:
+        response = self._send("GET", path, params=params, json_body=None)
+        return response.content
+
+    def _call(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None,
+        json_body: dict[str, Any] | None = None, idempotent: bool,
+    ) -> dict[str, Any]:
+        if self.tokens is None:
+            raise TokenError(path, None, "this client has no token provider")
+        refreshes = 0
+        while True:
+            token = self.tokens.get()
+            try:
+                return self._request(
+                    method, path, params=params, json_body=json_body, token=token, idempotent=idempotent
+                )
+            except TokenError as exc:
+                if exc.errcode not in TOKEN_ERRCODES or refreshes >= self.max_token_refreshes:
+                    raise
+                refreshes += 1
+                log.warning("WeChat refused the access token of %s (errcode %s); refreshing once",
+                            self.appid, exc.errcode)
+                self.tokens.invalidate(token)
+
+    def _request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None,
+        json_body: dict[str, Any] | None = None, token: str | None = None, with_token: bool = True,
+        idempotent: bool,
+    ) -> dict[str, Any]:
+        query = dict(params or {})
+        if with_token and token is not None:
+            query["access_token"] = token
+        attempt = 0
+        while True:
+            try:
+                response = self._send(method, path, params=query, json_body=json_body)
+                return _decode(path, response)
+            except RetryableError as exc:
+                timed_out = exc.errcode is None and "timed out" in exc.errmsg
+                if attempt >= self.max_retries or (timed_out and not idempotent):
+                    raise
+                attempt += 1
+                delay = min(2.0, 0.2 * 2 ** (attempt - 1))
+                log.info("WeChat %s failed (%s); retry %d/%d in %.1fs", path, exc.errmsg, attempt,
+                         self.max_retries, delay)
+                self._sleep(delay)
+
+    def _send(
+        self, method: str, path: str, *, params: dict[str, Any], json_body: dict[str, Any] | None
+    ) -> httpx.Response:
+        content = None
+        headers = {}
+        if json_body is not None:
+            # WeChat wants UTF-8 JSON; \uXXXX escapes of Chinese text are refused with 40033.
+            content = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        try:
+            response = self._http.request(
+                method, self.base_url + path, params=params, content=content, headers=headers,
+                timeout=self.timeout,
+            )
+        except httpx.TimeoutException:
+            raise RetryableError(path, None, f"timed out after {self.timeout:.1f}s") from None
+        except httpx.TransportError as exc:
+            raise RetryableError(path, None, f"connection failed: {type(exc).__name__}") from None
+        if response.status_code == 404 and path == "/cgi-bin/stable_token":
+            raise _EndpointMissing(path, None, "not found")
+        if response.status_code >= 500:
+            raise RetryableError(path, None, f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise PermanentError(path, None, f"HTTP {response.status_code}")
+        return response
+
+    def close(self) -> None:
+        self._http.close()
+
+
+class _EndpointMissing(WeChatAPIError):
+    pass
+
+
+def _decode(path: str, response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        raise RetryableError(path, None, "answer is not JSON") from None
+    if not isinstance(data, dict):
+        raise PermanentError(path, None, "answer is not a JSON object")
+    errcode = data.get("errcode", 0)
+    if errcode not in (0, None):
+        if path == "/cgi-bin/stable_token" and errcode == 48001:
+            raise _EndpointMissing(path, errcode, str(data.get("errmsg", "")))
+        raise error_for(path, int(errcode), str(data.get("errmsg", "")))
+    return data
+
+
+def _fetched(data: dict[str, Any], path: str) -> FetchedToken:
+    token = data.get("access_token")
+    expires_in = data.get("expires_in")
+    if not isinstance(token, str) or not token or not isinstance(expires_in, int):
+        raise TokenError(path, None, "answer has no access_token/expires_in")
+    return FetchedToken(token=token, expires_in=expires_in)
+
+
+__all__ = [
+    "FetchedToken",
+    "PermanentError",
+    "RetryableError",
+    "TokenError",
+    "TokenProvider",
+    "WeChatAPIError",
+    "WeChatClient",
+]
