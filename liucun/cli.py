@@ -1,10 +1,10 @@
 """The `liucun` command: Django's manage.py with Liucun's settings and a few friendlier names.
 
-    liucun serve            production web server
-    liucun worker           background jobs
-    liucun run              everything for a local trial (web, worker, demo account)
-    liucun account add ...  connect an official account
-    liucun <any manage.py command>
+liucun serve            production web server
+liucun worker           background jobs
+liucun run              everything for a local trial (web, worker, demo account)
+liucun account add ...  connect an official account
+liucun <any manage.py command>
 """
 
 from __future__ import annotations
@@ -30,3 +30,7 @@ def main() -> None:
     except ConfigurationError as exc:
         sys.stderr.write(f"liucun: configuration error: {exc}\n")
         raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import path
 
-from liucun.inbound.views import callback
 from liucun.health import healthz
+from liucun.inbound.views import callback
 
 urlpatterns = [
     path("wechat/<str:appid>/callback", callback, name="wechat-callback"),

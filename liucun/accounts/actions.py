@@ -62,4 +62,3 @@ def update_account(account: OfficialAccount, **changes: Any) -> OfficialAccount:
             token="", expires_at=None, generation=F("generation") + 1
         )
     return account
-

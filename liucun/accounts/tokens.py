@@ -123,8 +123,14 @@ class SharedTokenStore:
         row.last_error = ""
         row.save(
             update_fields=[
-                "token", "expires_at", "fetched_at", "generation", "fetch_count", "lease_owner",
-                "lease_until", "last_error",
+                "token",
+                "expires_at",
+                "fetched_at",
+                "generation",
+                "fetch_count",
+                "lease_owner",
+                "lease_until",
+                "last_error",
             ]
         )
         self._local.rejected = None

@@ -34,7 +34,10 @@ def record_fan_event(
     for change in changes:
         if change.action == "open":
             FollowPeriod.objects.create(
-                account_id=account_id, fan=fan, followed_at=change.at, channel=change.channel,
+                account_id=account_id,
+                fan=fan,
+                followed_at=change.at,
+                channel=change.channel,
                 follow_source=source,
             )
         else:
@@ -45,7 +48,10 @@ def record_fan_event(
             )
             if period is None:
                 FollowPeriod.objects.create(
-                    account_id=account_id, fan=fan, followed_at=None, unfollowed_at=change.at,
+                    account_id=account_id,
+                    fan=fan,
+                    followed_at=None,
+                    unfollowed_at=change.at,
                     unfollow_source=source,
                 )
             else:

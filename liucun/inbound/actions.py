@@ -53,9 +53,7 @@ def record_delivery(
 
 def _existing(account_id: int, dedupe_key: str) -> Outcome | None:
     row = (
-        Event.objects.filter(account_id=account_id, dedupe_key=dedupe_key)
-        .values_list("id", "reply")
-        .first()
+        Event.objects.filter(account_id=account_id, dedupe_key=dedupe_key).values_list("id", "reply").first()
     )
     if row is None:
         return None

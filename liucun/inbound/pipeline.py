@@ -15,9 +15,9 @@ from django.db import DatabaseError
 from liucun.inbound.accounts_cache import CallbackAccount
 from liucun.inbound.actions import record_delivery
 from liucun.wechat import errors as protocol
+from liucun.wechat.messages import parse_message
 from liucun.wechat.replies import SUCCESS
 from liucun.wechat.signature import verify_url_signature
-from liucun.wechat.messages import parse_message
 
 log = logging.getLogger("liucun.callback")
 
@@ -38,8 +38,9 @@ class Refusal(Exception):
 
 def verify_get(account: CallbackAccount, query: Mapping[str, str]) -> Answer:
     try:
-        verify_url_signature(account.token, query.get("timestamp", ""), query.get("nonce", ""),
-                             query.get("signature", ""))
+        verify_url_signature(
+            account.token, query.get("timestamp", ""), query.get("nonce", ""), query.get("signature", "")
+        )
     except protocol.SignatureError:
         raise Refusal(403, "bad URL signature on verification") from None
     return Answer(200, query.get("echostr", ""))

@@ -29,8 +29,13 @@ def callback(request: HttpRequest, appid: str) -> HttpResponse:
         else:
             return HttpResponse(status=405, headers={"Allow": "GET, POST"})
     except Refusal as refusal:
-        log.warning("callback refused appid=%s status=%d reason=%s remote=%s", appid, refusal.status,
-                    refusal.reason, request.META.get("REMOTE_ADDR", "?"))
+        log.warning(
+            "callback refused appid=%s status=%d reason=%s remote=%s",
+            appid,
+            refusal.status,
+            refusal.reason,
+            request.META.get("REMOTE_ADDR", "?"),
+        )
         return HttpResponse(refusal.reason, status=refusal.status, content_type="text/plain; charset=utf-8")
     return _respond(answer)
 

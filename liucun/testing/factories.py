@@ -15,9 +15,15 @@ def random_aes_key() -> str:
     return "".join(secrets.choice(_ALNUM) for _ in range(43))
 
 
-def make_account(*, mode: str = "safe", account_type: str = "service", verified: bool = True,
-                 welcome_text: str = "欢迎关注！回复“帮助”查看服务。", api_base_url: str | None = None,
-                 name: str | None = None) -> OfficialAccount:
+def make_account(
+    *,
+    mode: str = "safe",
+    account_type: str = "service",
+    verified: bool = True,
+    welcome_text: str = "欢迎关注！回复“帮助”查看服务。",
+    api_base_url: str | None = None,
+    name: str | None = None,
+) -> OfficialAccount:
     appid = "wx" + secrets.token_hex(8)
     fields = dict(
         original_id="gh_" + secrets.token_hex(6),

@@ -37,8 +37,9 @@ class WeChatPeer:
         self.mode = mode
         self.crypto = WeChatCrypto(token, aes_key, appid) if aes_key else None
 
-    def sign(self, xml: str, *, openid: str = "", timestamp: str | None = None,
-             nonce: str | None = None) -> SignedRequest:
+    def sign(
+        self, xml: str, *, openid: str = "", timestamp: str | None = None, nonce: str | None = None
+    ) -> SignedRequest:
         timestamp = timestamp or str(int(time.time()))
         nonce = nonce or str(secrets.randbelow(10**10))
         query = {
@@ -67,8 +68,12 @@ class WeChatPeer:
 
     def verification(self, echostr: str = "echo-12345") -> SignedRequest:
         timestamp, nonce = str(int(time.time())), "8675309"
-        query = {"signature": _sha1_sorted(self.token, timestamp, nonce), "timestamp": timestamp,
-                 "nonce": nonce, "echostr": echostr}
+        query = {
+            "signature": _sha1_sorted(self.token, timestamp, nonce),
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "echostr": echostr,
+        }
         return SignedRequest(path=f"/wechat/{self.appid}/callback", query=query, body=b"")
 
     def open_reply(self, body: str) -> str:

@@ -95,7 +95,9 @@ class WeChatClient:
             "secret": self._secret,
             "force_refresh": force_refresh,
         }
-        data = self._request("POST", "/cgi-bin/stable_token", json_body=body, with_token=False, idempotent=True)
+        data = self._request(
+            "POST", "/cgi-bin/stable_token", json_body=body, with_token=False, idempotent=True
+        )
         return _fetched(data, "/cgi-bin/stable_token")
 
     # --- API calls ---------------------------------------------------------------------------------
@@ -111,8 +113,13 @@ class WeChatClient:
         return response.content
 
     def _call(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None,
-        json_body: dict[str, Any] | None = None, idempotent: bool,
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: dict[str, Any] | None = None,
+        idempotent: bool,
     ) -> dict[str, Any]:
         if self.tokens is None:
             raise TokenError(path, None, "this client has no token provider")
@@ -127,13 +134,22 @@ class WeChatClient:
                 if exc.errcode not in TOKEN_ERRCODES or refreshes >= self.max_token_refreshes:
                     raise
                 refreshes += 1
-                log.warning("WeChat refused the access token of %s (errcode %s); refreshing once",
-                            self.appid, exc.errcode)
+                log.warning(
+                    "WeChat refused the access token of %s (errcode %s); refreshing once",
+                    self.appid,
+                    exc.errcode,
+                )
                 self.tokens.invalidate(token)
 
     def _request(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None,
-        json_body: dict[str, Any] | None = None, token: str | None = None, with_token: bool = True,
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: dict[str, Any] | None = None,
+        token: str | None = None,
+        with_token: bool = True,
         idempotent: bool,
     ) -> dict[str, Any]:
         query = dict(params or {})
@@ -150,8 +166,14 @@ class WeChatClient:
                     raise
                 attempt += 1
                 delay = min(2.0, 0.2 * 2 ** (attempt - 1))
-                log.info("WeChat %s failed (%s); retry %d/%d in %.1fs", path, exc.errmsg, attempt,
-                         self.max_retries, delay)
+                log.info(
+                    "WeChat %s failed (%s); retry %d/%d in %.1fs",
+                    path,
+                    exc.errmsg,
+                    attempt,
+                    self.max_retries,
+                    delay,
+                )
                 self._sleep(delay)
 
     def _send(
@@ -165,7 +187,11 @@ class WeChatClient:
             headers["Content-Type"] = "application/json; charset=utf-8"
         try:
             response = self._http.request(
-                method, self.base_url + path, params=params, content=content, headers=headers,
+                method,
+                self.base_url + path,
+                params=params,
+                content=content,
+                headers=headers,
                 timeout=self.timeout,
             )
         except httpx.TimeoutException:

@@ -56,8 +56,9 @@ def test_token_is_stored_encrypted(stub) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT token FROM accounts_accesstoken WHERE account_id = %s", [account.pk])
         stored = cursor.fetchone()[0]
-        cursor.execute("SELECT secret, token, encoding_aes_key FROM accounts_officialaccount WHERE id = %s",
-                       [account.pk])
+        cursor.execute(
+            "SELECT secret, token, encoding_aes_key FROM accounts_officialaccount WHERE id = %s", [account.pk]
+        )
         secrets_row = cursor.fetchone()
     assert "ACCESS_TOKEN" not in stored
     assert account.secret not in secrets_row[0]
@@ -125,13 +126,16 @@ def test_a_timed_out_post_that_is_not_idempotent_is_not_repeated(stub) -> None:
     client.get("/cgi-bin/user/info", {"openid": "o1"})
     state.script("/cgi-bin/message/custom/send", ("sleep", 0.6))
     with pytest.raises(RetryableError):
-        client.post("/cgi-bin/message/custom/send", {"touser": "o1", "msgtype": "text",
-                                                     "text": {"content": "你好"}})
+        client.post(
+            "/cgi-bin/message/custom/send", {"touser": "o1", "msgtype": "text", "text": {"content": "你好"}}
+        )
     assert state.hits["/cgi-bin/message/custom/send"] == 1
 
 
-@pytest.mark.parametrize(("errcode", "error"), [(45009, QuotaError), (45028, QuotaError),
-                                                 (45015, WindowClosedError), (48001, PermanentError)])
+@pytest.mark.parametrize(
+    ("errcode", "error"),
+    [(45009, QuotaError), (45028, QuotaError), (45015, WindowClosedError), (48001, PermanentError)],
+)
 def test_typed_errors(stub, errcode: int, error: type) -> None:
     url, state = stub
     _, client = _client(url)
@@ -190,13 +194,20 @@ def test_two_processes_refreshing_at_once_fetch_one_token(stub, tmp_path: Path) 
     if connection.vendor == "sqlite":
         database_url = f"sqlite:///{settings_dict['NAME']}"
     else:
-        database_url = (f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD']}@"
-                        f"{settings_dict['HOST']}:{settings_dict['PORT']}/{settings_dict['NAME']}")
+        database_url = (
+            f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD']}@"
+            f"{settings_dict['HOST']}:{settings_dict['PORT']}/{settings_dict['NAME']}"
+        )
     env = dict(os.environ, DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="liucun.settings")
     start = time.time() + 2.0
     processes = [
-        subprocess.Popen([sys.executable, "-c", _PROCESS_SCRIPT, account.appid, str(start)], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", _PROCESS_SCRIPT, account.appid, str(start)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
     outputs = [p.communicate(timeout=60) for p in processes]

@@ -27,4 +27,4 @@ class Command(BaseCommand):
         if options["threads"]:
             argv += ["--threads", str(options["threads"])]
         sys.stdout.flush()
-        os.execv(sys.executable, argv)
+        os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn

@@ -1,0 +1,3 @@
+from liucun.cli import main
+
+main()
