@@ -123,6 +123,9 @@ def _sqlite(path: Path) -> dict[str, object]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
+        # Opening a connection runs the PRAGMAs below; reopening per request would cost more than the work.
+        "CONN_MAX_AGE": None,
+        "CONN_HEALTH_CHECKS": True,
         # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of deadlocking on upgrade.
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",

@@ -142,6 +142,9 @@ if env_bool("LIUCUN_BEHIND_TLS_PROXY", False):
 # --- WeChat ---------------------------------------------------------------------------------------------
 # Largest callback body accepted. WeChat's own messages are a few KiB; 64 KiB leaves room for long text.
 LIUCUN_CALLBACK_MAX_BODY = env_int("LIUCUN_CALLBACK_MAX_BODY", 65536, minimum=1024, maximum=1048576)
+# How long a callback waits for its event to be committed before answering 503 (WeChat waits 5 s and
+# retries; the retry is deduplicated, so a late commit is never stored twice).
+LIUCUN_CALLBACK_COMMIT_TIMEOUT = env_float("LIUCUN_CALLBACK_COMMIT_TIMEOUT", 3.0, minimum=0.1)
 LIUCUN_WECHAT_API_BASE = env_str("LIUCUN_WECHAT_API_BASE", "https://api.weixin.qq.com")
 LIUCUN_WECHAT_TIMEOUT = env_float("LIUCUN_WECHAT_TIMEOUT", 10.0, minimum=0.1)
 LIUCUN_WECHAT_MAX_RETRIES = env_int("LIUCUN_WECHAT_MAX_RETRIES", 2, minimum=0, maximum=10)

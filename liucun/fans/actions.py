@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
@@ -10,20 +12,26 @@ from liucun.fans.models import Fan
 
 
 @transaction.atomic
-def apply_profile(account_id: int, openid: str, info: dict[str, Any]) -> Fan | None:
-    """Store what user/info says about a fan. Follow state stays with the event store's history."""
-    fan = Fan.objects.select_for_update().filter(account_id=account_id, openid=openid).first()
-    if fan is None:
-        return None
-    changed = []
-    unionid = info.get("unionid") or ""
-    if unionid and unionid != fan.unionid:
-        fan.unionid = unionid
-        changed.append("unionid")
-    scene = info.get("subscribe_scene") or ""
-    if scene and scene != fan.subscribe_scene:
-        fan.subscribe_scene = scene
-        changed.append("subscribe_scene")
-    if changed:
-        fan.save(update_fields=[*changed, "updated_at"])
-    return fan
+def apply_profiles(account_id: int, infos: Iterable[dict[str, Any]], *, refreshed: Iterable[str]) -> int:
+    """Store what user/info says about fans; mark every openid in `refreshed` as read.
+
+    Follow state is not taken from user/info: the event store's history is the authority for it, and
+    follower sync reconciles the two.
+    """
+    now = datetime.now(UTC)
+    by_openid = {info["openid"]: info for info in infos if info.get("openid")}
+    changed = 0
+    fans = Fan.objects.select_for_update().filter(account_id=account_id, openid__in=list(refreshed))
+    for fan in fans:
+        info = by_openid.get(fan.openid, {})
+        fan.profile_refreshed_at = now
+        update = ["profile_refreshed_at", "updated_at"]
+        if info.get("unionid") and info["unionid"] != fan.unionid:
+            fan.unionid = info["unionid"]
+            update.append("unionid")
+        if info.get("subscribe_scene") and info["subscribe_scene"] != fan.subscribe_scene:
+            fan.subscribe_scene = info["subscribe_scene"]
+            update.append("subscribe_scene")
+        fan.save(update_fields=update)
+        changed += len(update) > 2
+    return changed

@@ -1,73 +1,92 @@
-"""Storage side of fan lifecycle rules: load a fan, apply an event, write the fan and its periods back."""
+"""Applying an event to its fan with hand-written SQL: the storage side of fans/lifecycle.py.
+
+Used on the callback hot path and by bulk import, so both share exactly one set of rules (ADR 11).
+"""
 
 from __future__ import annotations
 
 from dataclasses import fields
 from datetime import datetime
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from liucun.fans.lifecycle import FanState, PeriodChange, apply_event, is_fan_action
+from liucun.fans.models import FollowSource
+from liucun.rawsql import Sql
 
-from liucun.fans.lifecycle import FanState, apply_event, is_fan_action
-from liucun.fans.models import Fan, FollowPeriod, FollowSource
+_STATE = [f.name for f in fields(FanState)]
+_DATETIMES = {f.name for f in fields(FanState) if "datetime" in str(f.type)}
 
-_STATE_FIELDS = [f.name for f in fields(FanState)]
+# Creates the fan on first sight, or touches it; either way returns its state. On PostgreSQL the
+# DO UPDATE branch also row-locks the fan until commit.
+_UPSERT = (
+    "INSERT INTO fans_fan (account_id, openid, unionid, is_following, follow_count, unfollow_count, channel, "
+    "subscribe_scene, remark, attributes, created_at, updated_at) "
+    "VALUES (%s, %s, '', %s, 0, 0, '', '', '', %s, %s, %s) "
+    "ON CONFLICT (account_id, openid) DO UPDATE SET updated_at = excluded.updated_at "
+    f"RETURNING id, {', '.join(_STATE)}"
+)
+_UPDATE = (
+    f"UPDATE fans_fan SET {', '.join(f'{name} = %s' for name in _STATE)}, "  # noqa: S608 - FanState columns
+    "updated_at = %s WHERE id = %s"
+)
+_OPEN = (
+    "INSERT INTO fans_followperiod (account_id, fan_id, followed_at, unfollowed_at, channel, follow_source, "
+    "unfollow_source) VALUES (%s, %s, %s, NULL, %s, %s, '')"
+)
+_CLOSE = (
+    "UPDATE fans_followperiod SET unfollowed_at = %s, unfollow_source = %s WHERE id = ("
+    "SELECT id FROM fans_followperiod WHERE fan_id = %s AND unfollowed_at IS NULL "
+    "ORDER BY followed_at DESC LIMIT 1)"
+)
+_CLOSED_WITHOUT_START = (
+    "INSERT INTO fans_followperiod (account_id, fan_id, followed_at, unfollowed_at, channel, follow_source, "
+    "unfollow_source) VALUES (%s, %s, NULL, %s, '', '', %s)"
+)
 
 
 def record_fan_event(
+    cursor: Any,
+    sql: Sql,
+    *,
     account_id: int,
     openid: str,
     kind: str,
     at: datetime,
-    *,
+    now: datetime,
     qr_scene: str | None = None,
     source: str = FollowSource.CALLBACK,
-) -> Fan | None:
-    """Apply one event to the fan it came from, creating the fan on first sight. Call inside a transaction."""
+) -> int | None:
+    """Apply one event to the fan who caused it; returns the fan id (None for non-fan events)."""
     if not is_fan_action(kind) and kind != "event.scan":
         return None
-    fan = _lock_or_create(account_id, openid)
-    state = FanState(**{name: getattr(fan, name) for name in _STATE_FIELDS})
+    fan_id, state = _load(cursor, sql, account_id, openid, now)
     changes = apply_event(state, kind, at, qr_scene)
-    for name in _STATE_FIELDS:
-        setattr(fan, name, getattr(state, name))
-    fan.save(update_fields=[*_STATE_FIELDS, "updated_at"])
+    values = [sql.dt(getattr(state, n)) if n in _DATETIMES else getattr(state, n) for n in _STATE]
+    cursor.execute(_UPDATE, [*values, sql.dt(now), fan_id])
     for change in changes:
-        if change.action == "open":
-            FollowPeriod.objects.create(
-                account_id=account_id,
-                fan=fan,
-                followed_at=change.at,
-                channel=change.channel,
-                follow_source=source,
-            )
-        else:
-            period = (
-                FollowPeriod.objects.filter(fan=fan, unfollowed_at__isnull=True)
-                .order_by("-followed_at")
-                .first()
-            )
-            if period is None:
-                FollowPeriod.objects.create(
-                    account_id=account_id,
-                    fan=fan,
-                    followed_at=None,
-                    unfollowed_at=change.at,
-                    unfollow_source=source,
-                )
-            else:
-                period.unfollowed_at = change.at
-                period.unfollow_source = source
-                period.save(update_fields=["unfollowed_at", "unfollow_source"])
-    return fan
+        _apply_period(cursor, sql, account_id=account_id, fan_id=fan_id, change=change, source=source)
+    return fan_id
 
 
-def _lock_or_create(account_id: int, openid: str) -> Fan:
-    fan = Fan.objects.select_for_update().filter(account_id=account_id, openid=openid).first()
-    if fan is not None:
-        return fan
-    try:
-        with transaction.atomic():
-            return Fan.objects.create(account_id=account_id, openid=openid)
-    except IntegrityError:
-        # Another process created the fan between our read and our insert; take its row.
-        return Fan.objects.select_for_update().get(account_id=account_id, openid=openid)
+def _load(cursor: Any, sql: Sql, account_id: int, openid: str, now: datetime) -> tuple[int, FanState]:
+    stamp = sql.dt(now)
+    cursor.execute(_UPSERT, [account_id, openid, False, sql.json({}), stamp, stamp])
+    row = cursor.fetchone()
+    values: dict[str, Any] = {
+        name: (sql.read_dt(value) if name in _DATETIMES else value)
+        for name, value in zip(_STATE, row[1:], strict=True)
+    }
+    state = FanState(**values)
+    state.is_following = bool(state.is_following)
+    return int(row[0]), state
+
+
+def _apply_period(
+    cursor: Any, sql: Sql, *, account_id: int, fan_id: int, change: PeriodChange, source: str
+) -> None:
+    if change.action == "open":
+        cursor.execute(_OPEN, [account_id, fan_id, sql.dt(change.at), change.channel, source])
+        return
+    cursor.execute(_CLOSE, [sql.dt(change.at), source, fan_id])
+    if cursor.rowcount == 0:
+        cursor.execute(_CLOSED_WITHOUT_START, [account_id, fan_id, sql.dt(change.at), source])

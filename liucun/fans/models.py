@@ -28,6 +28,8 @@ class Fan(models.Model):
     # A click, follow or scan opens a short window (3 messages within a minute).
     last_event_at = models.DateTimeField(null=True, blank=True)
     last_interaction_at = models.DateTimeField(null=True, blank=True)
+    # When user/info (unionid, subscribe_scene) was last read; null = never, so a job will read it.
+    profile_refreshed_at = models.DateTimeField(null=True, blank=True)
     remark = models.CharField(max_length=30, blank=True, default="")
     attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -41,6 +43,7 @@ class Fan(models.Model):
             models.Index(fields=["account", "is_following", "followed_at"], name="fan_following"),
             models.Index(fields=["account", "channel"], name="fan_channel"),
             models.Index(fields=["account", "last_interaction_at"], name="fan_last_interaction"),
+            models.Index(fields=["account", "profile_refreshed_at"], name="fan_profile_refresh"),
         ]
 
     def __str__(self) -> str:

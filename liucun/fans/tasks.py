@@ -8,23 +8,46 @@ from django_tasks import task
 
 from liucun.accounts.models import OfficialAccount
 from liucun.accounts.wechat_api import client_for
-from liucun.fans.actions import apply_profile
+from liucun.fans.actions import apply_profiles
+from liucun.fans.models import Fan
 from liucun.wechat.apierrors import PermanentError
 
 log = logging.getLogger(__name__)
 
+BATCHGET_SIZE = 100  # WeChat's limit for user/info/batchget
+MAX_FANS_PER_RUN = 5000
+
 
 @task()
-def refresh_fan_profile(account_id: int, openid: str) -> bool:
+def refresh_new_fan_profiles(account_id: int) -> int:
+    """Read user/info for following fans never read before, 100 a call. Returns how many were read."""
     account = OfficialAccount.objects.filter(pk=account_id, is_active=True).first()
     if account is None or not account.capabilities.user_management:
-        return False
+        return 0
     client = client_for(account)
+    done = 0
     try:
-        info = client.get("/cgi-bin/user/info", {"openid": openid, "lang": "zh_CN"})
-    except PermanentError as exc:
-        log.info("user/info for a fan of %s refused: %s", account.appid, exc)
-        return False
+        while done < MAX_FANS_PER_RUN:
+            openids = list(
+                Fan.objects.filter(
+                    account_id=account_id, is_following=True, profile_refreshed_at__isnull=True
+                )
+                .order_by("id")
+                .values_list("openid", flat=True)[:BATCHGET_SIZE]
+            )
+            if not openids:
+                break
+            try:
+                answer = client.post(
+                    "/cgi-bin/user/info/batchget",
+                    {"user_list": [{"openid": o, "lang": "zh_CN"} for o in openids]},
+                    idempotent=True,
+                )
+            except PermanentError as exc:
+                log.warning("user/info/batchget for %s refused: %s", account.appid, exc)
+                break
+            apply_profiles(account_id, answer.get("user_info_list", []), refreshed=openids)
+            done += len(openids)
     finally:
         client.close()
-    return apply_profile(account_id, openid, info) is not None
+    return done

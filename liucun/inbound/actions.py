@@ -1,25 +1,39 @@
-"""The write at the heart of ingestion: store a delivery exactly once and decide its answer.
+"""The write at the heart of ingestion: store each delivery exactly once and decide its answer.
 
-One transaction appends the event, updates the fan and queues follow-up jobs. The passive reply is
-decided before the event is stored and kept with it, so a retried delivery gets the first answer.
+One transaction per batch of concurrent deliveries (inbound/groupcommit.py) appends the events,
+updates the fans and queues follow-up jobs. The passive reply is decided before the event is stored and
+kept with it, so a retried delivery gets the first answer. If a batch fails as a whole, each delivery
+is retried alone so one bad delivery cannot sink the others.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from liucun.events.models import Event, EventSource
+from liucun.events.models import EventSource
+from liucun.events.store import append_event, find_event
 from liucun.fans.ingest import record_fan_event
 from liucun.inbound.accounts_cache import CallbackAccount
+from liucun.inbound.groupcommit import GroupCommit
 from liucun.inbound.reply_policy import passive_reply_for
+from liucun.rawsql import Sql
 from liucun.sqlite_writelock import serialized_writes
 from liucun.wechat.messages import InboundMessage, ScanEvent, SubscribeEvent
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    account: CallbackAccount
+    message: InboundMessage
+    received_at: datetime
+    source: str = EventSource.CALLBACK
 
 
 @dataclass(frozen=True)
@@ -35,59 +49,106 @@ def record_delivery(
     *,
     received_at: datetime | None = None,
     source: str = EventSource.CALLBACK,
+    timeout: float | None = None,
 ) -> Outcome:
-    received_at = received_at or datetime.now(UTC)
+    delivery = Delivery(account, message, received_at or datetime.now(UTC), source)
+    return _group_commit.submit(delivery, timeout)
+
+
+def store_deliveries(deliveries: Sequence[Delivery]) -> list[Outcome | BaseException]:
+    """Store a batch in one transaction; on failure fall back to one transaction per delivery."""
+    ordered = sorted(range(len(deliveries)), key=lambda i: _lock_order(deliveries[i]))
     try:
         with serialized_writes(), transaction.atomic():
-            existing = _existing(account.id, message.dedupe_key)
-            if existing is not None:
-                return existing
-            return _store(account, message, received_at, source)
-    except IntegrityError:
-        # A concurrent delivery of the same message won the race (PostgreSQL with several processes).
-        existing = _existing(account.id, message.dedupe_key)
-        if existing is None:
-            raise
-        return existing
+            sql = Sql(connection)
+            follow_ups: set[int] = set()
+            with connection.cursor() as cursor:
+                stored = {i: _store_one(cursor, sql, deliveries[i], follow_ups) for i in ordered}
+            _enqueue_follow_ups(follow_ups)
+        return [stored[i] for i in range(len(deliveries))]
+    except DatabaseError as exc:
+        if len(deliveries) == 1:
+            return [_retry_alone(deliveries[0], exc)]
+        log.warning(
+            "a batch of %d deliveries failed (%s); storing them one by one",
+            len(deliveries),
+            type(exc).__name__,
+        )
+        return [store_deliveries([d])[0] for d in deliveries]
 
 
-def _existing(account_id: int, dedupe_key: str) -> Outcome | None:
-    row = (
-        Event.objects.filter(account_id=account_id, dedupe_key=dedupe_key).values_list("id", "reply").first()
-    )
-    if row is None:
-        return None
-    return Outcome(event_id=row[0], reply=row[1], duplicate=True)
+def _retry_alone(delivery: Delivery, first_error: DatabaseError) -> Outcome | BaseException:
+    if not isinstance(first_error, IntegrityError):
+        return first_error
+    # A concurrent delivery of the same message won the race (PostgreSQL, several processes).
+    with connection.cursor() as cursor:
+        existing = find_event(cursor, delivery.account.id, delivery.message.dedupe_key)
+    if existing is None:
+        return first_error
+    return Outcome(event_id=existing[0], reply=existing[1], duplicate=True)
 
 
-def _store(account: CallbackAccount, message: InboundMessage, received_at: datetime, source: str) -> Outcome:
+def _lock_order(delivery: Delivery) -> tuple[int, str]:
+    # A stable sort by fan keeps one fan's deliveries in arrival order and makes every batch take row
+    # locks in the same order, so two processes' batches cannot deadlock each other on PostgreSQL.
+    return delivery.account.id, delivery.message.from_user
+
+
+def _store_one(cursor: object, sql: Sql, delivery: Delivery, follow_ups: set[int]) -> Outcome:
+    account, message = delivery.account, delivery.message
     wechat_time = datetime.fromtimestamp(message.create_time, tz=UTC)
     reply = passive_reply_for(account, message)
     reply_xml = (
         reply.render(
             to_user=message.from_user,
             from_user=message.to_user,
-            create_time=int(received_at.timestamp()),
+            create_time=int(delivery.received_at.timestamp()),
         )
         if reply is not None
         else ""
     )
-    event = Event.objects.create(
+    event_id = append_event(
+        cursor,
+        sql,
         account_id=account.id,
         openid=message.from_user,
         kind=message.kind,
         dedupe_key=message.dedupe_key,
         wechat_time=wechat_time,
-        received_at=received_at,
-        source=source,
+        received_at=delivery.received_at,
+        source=delivery.source,
         payload=dict(message.raw),
         reply=reply_xml,
     )
+    if event_id is None:
+        existing = find_event(cursor, account.id, message.dedupe_key)
+        assert existing is not None  # the conflicting row is committed or ours: it is visible
+        return Outcome(event_id=existing[0], reply=existing[1], duplicate=True)
     qr_scene = message.qr_scene if isinstance(message, SubscribeEvent | ScanEvent) else None
-    fan = record_fan_event(account.id, message.from_user, message.kind, wechat_time, qr_scene=qr_scene)
-    if fan is not None and message.kind == "event.subscribe" and account.capabilities.user_management:
-        from liucun.fans.tasks import refresh_fan_profile
+    fan_id = record_fan_event(
+        cursor,
+        sql,
+        account_id=account.id,
+        openid=message.from_user,
+        kind=message.kind,
+        at=wechat_time,
+        now=delivery.received_at,
+        qr_scene=qr_scene,
+        source=delivery.source,
+    )
+    if fan_id is not None and message.kind == "event.subscribe" and account.capabilities.user_management:
+        follow_ups.add(account.id)
+    return Outcome(event_id=event_id, reply=reply_xml, duplicate=False)
 
-        # The task row is written in this transaction: it exists exactly when the event does.
-        refresh_fan_profile.enqueue(account.id, message.from_user)
-    return Outcome(event_id=event.id, reply=reply_xml, duplicate=False)
+
+def _enqueue_follow_ups(account_ids: set[int]) -> None:
+    if not account_ids:
+        return
+    from liucun.fans.tasks import refresh_new_fan_profiles
+
+    # One job per account per batch, written in this transaction: it exists exactly when the events do.
+    for account_id in sorted(account_ids):
+        refresh_new_fan_profiles.enqueue(account_id)
+
+
+_group_commit: GroupCommit[Delivery, Outcome] = GroupCommit(store_deliveries)

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import DatabaseError
 
 from liucun.inbound.accounts_cache import CallbackAccount
@@ -79,8 +80,8 @@ def handle_post(account: CallbackAccount, query: Mapping[str, str], body: bytes)
         raise Refusal(400, f"message is addressed to {message.to_user}, not to this account")
 
     try:
-        outcome = record_delivery(account, message)
-    except DatabaseError as exc:
+        outcome = record_delivery(account, message, timeout=settings.LIUCUN_CALLBACK_COMMIT_TIMEOUT)
+    except (DatabaseError, TimeoutError) as exc:
         log.error("callback appid=%s could not be stored: %s", account.appid, type(exc).__name__)
         # WeChat retries a delivery that fails; the unique constraint keeps the retry exactly-once.
         raise Refusal(503, "storage unavailable") from None

@@ -16,7 +16,7 @@ from wechatpy.crypto import WeChatCrypto
 
 
 def _sha1_sorted(*parts: str) -> str:
-    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()  # noqa: S324
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
 
 
 @dataclass

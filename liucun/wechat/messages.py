@@ -287,6 +287,11 @@ def _float(fields: Mapping[str, Any], name: str) -> float:
         raise MalformedXML(f"<{name}> is not a number") from None
 
 
+def _block(fields: Mapping[str, Any], name: str) -> dict[str, Any]:
+    value = fields.get(name)
+    return value if isinstance(value, dict) else {}
+
+
 def _items(value: Any) -> list[Any]:
     if value is None or value == "":
         return []
@@ -333,7 +338,7 @@ _MESSAGE_BUILDERS: dict[str, Callable[[_Common, Mapping[str, Any]], InboundMessa
 
 
 def _scan_code(c: _Common, f: Mapping[str, Any]) -> InboundMessage:
-    info = f.get("ScanCodeInfo") if isinstance(f.get("ScanCodeInfo"), dict) else {}
+    info = _block(f, "ScanCodeInfo")
     return ScanCodeEvent(
         **c,
         event_key=f.get("EventKey") or "",
@@ -343,7 +348,7 @@ def _scan_code(c: _Common, f: Mapping[str, Any]) -> InboundMessage:
 
 
 def _pics(c: _Common, f: Mapping[str, Any]) -> InboundMessage:
-    info = f.get("SendPicsInfo") if isinstance(f.get("SendPicsInfo"), dict) else {}
+    info = _block(f, "SendPicsInfo")
     pic_list = info.get("PicList")
     items = _items(pic_list.get("item") if isinstance(pic_list, dict) else pic_list)
     sums = tuple(item.get("PicMd5Sum", "") if isinstance(item, dict) else "" for item in items)
@@ -356,7 +361,7 @@ def _pics(c: _Common, f: Mapping[str, Any]) -> InboundMessage:
 
 
 def _location_select(c: _Common, f: Mapping[str, Any]) -> InboundMessage:
-    info = f.get("SendLocationInfo") if isinstance(f.get("SendLocationInfo"), dict) else {}
+    info = _block(f, "SendLocationInfo")
     return LocationSelectEvent(
         **c,
         event_key=f.get("EventKey") or "",
