@@ -19,7 +19,7 @@ _DATETIMES = {f.name for f in fields(FanState) if "datetime" in str(f.type)}
 # Creates the fan on first sight, or touches it; either way returns its state. On PostgreSQL the
 # DO UPDATE branch also row-locks the fan until commit.
 _UPSERT = (
-    "INSERT INTO fans_fan (account_id, openid, unionid, is_following, follow_count, unfollow_count, channel, "
+    "INSERT INTO fans_fan (account_id, openid, unionid, is_following, follow_count, unfollow_count, channel, "  # noqa: S608 - columns from FanState
     "subscribe_scene, remark, attributes, created_at, updated_at) "
     "VALUES (%s, %s, '', %s, 0, 0, '', '', '', %s, %s, %s) "
     "ON CONFLICT (account_id, openid) DO UPDATE SET updated_at = excluded.updated_at "
