@@ -31,7 +31,8 @@ def append_event(
     reply: str,
 ) -> int | None:
     """Insert one event; None when the account already holds an event with this dedupe key."""
-    cursor.execute(
+    row = sql.execute(
+        cursor,
         _INSERT,
         [
             account_id,
@@ -44,12 +45,10 @@ def append_event(
             sql.json(payload),
             reply,
         ],
-    )
-    row = cursor.fetchone()
+    ).fetchone()
     return None if row is None else int(row[0])
 
 
-def find_event(cursor: Any, account_id: int, dedupe_key: str) -> tuple[int, str] | None:
-    cursor.execute(_EXISTING, [account_id, dedupe_key])
-    row = cursor.fetchone()
+def find_event(cursor: Any, sql: Sql, account_id: int, dedupe_key: str) -> tuple[int, str] | None:
+    row = sql.execute(cursor, _EXISTING, [account_id, dedupe_key]).fetchone()
     return None if row is None else (int(row[0]), str(row[1]))

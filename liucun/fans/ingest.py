@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from liucun.fans.lifecycle import FanState, PeriodChange, apply_event, is_fan_action
@@ -24,10 +25,6 @@ _UPSERT = (
     "VALUES (%s, %s, '', %s, 0, 0, '', '', '', %s, %s, %s) "
     "ON CONFLICT (account_id, openid) DO UPDATE SET updated_at = excluded.updated_at "
     f"RETURNING id, {', '.join(_STATE)}"
-)
-_UPDATE = (
-    f"UPDATE fans_fan SET {', '.join(f'{name} = %s' for name in _STATE)}, "  # noqa: S608 - FanState columns
-    "updated_at = %s WHERE id = %s"
 )
 _OPEN = (
     "INSERT INTO fans_followperiod (account_id, fan_id, followed_at, unfollowed_at, channel, follow_source, "
@@ -60,18 +57,27 @@ def record_fan_event(
     if not is_fan_action(kind) and kind != "event.scan":
         return None
     fan_id, state = _load(cursor, sql, account_id, openid, now)
+    before = [getattr(state, n) for n in _STATE]
     changes = apply_event(state, kind, at, qr_scene)
-    values = [sql.dt(getattr(state, n)) if n in _DATETIMES else getattr(state, n) for n in _STATE]
-    cursor.execute(_UPDATE, [*values, sql.dt(now), fan_id])
+    # Only changed columns are written: SQLite rewrites every index that covers a column in SET.
+    changed = [n for n, old in zip(_STATE, before, strict=True) if getattr(state, n) != old]
+    if changed:
+        values = [sql.dt(getattr(state, n)) if n in _DATETIMES else getattr(state, n) for n in changed]
+        sql.execute(cursor, _update_statement(tuple(changed)), [*values, fan_id])
     for change in changes:
         _apply_period(cursor, sql, account_id=account_id, fan_id=fan_id, change=change, source=source)
     return fan_id
 
 
+@lru_cache(maxsize=512)
+def _update_statement(columns: tuple[str, ...]) -> str:
+    assignments = ", ".join(f"{name} = %s" for name in columns)
+    return f"UPDATE fans_fan SET {assignments} WHERE id = %s"  # noqa: S608 - FanState column names
+
+
 def _load(cursor: Any, sql: Sql, account_id: int, openid: str, now: datetime) -> tuple[int, FanState]:
     stamp = sql.dt(now)
-    cursor.execute(_UPSERT, [account_id, openid, False, sql.json({}), stamp, stamp])
-    row = cursor.fetchone()
+    row = sql.execute(cursor, _UPSERT, [account_id, openid, False, sql.json({}), stamp, stamp]).fetchone()
     values: dict[str, Any] = {
         name: (sql.read_dt(value) if name in _DATETIMES else value)
         for name, value in zip(_STATE, row[1:], strict=True)
@@ -85,8 +91,7 @@ def _apply_period(
     cursor: Any, sql: Sql, *, account_id: int, fan_id: int, change: PeriodChange, source: str
 ) -> None:
     if change.action == "open":
-        cursor.execute(_OPEN, [account_id, fan_id, sql.dt(change.at), change.channel, source])
+        sql.execute(cursor, _OPEN, [account_id, fan_id, sql.dt(change.at), change.channel, source])
         return
-    cursor.execute(_CLOSE, [sql.dt(change.at), source, fan_id])
-    if cursor.rowcount == 0:
-        cursor.execute(_CLOSED_WITHOUT_START, [account_id, fan_id, sql.dt(change.at), source])
+    if sql.execute(cursor, _CLOSE, [sql.dt(change.at), source, fan_id]).rowcount == 0:
+        sql.execute(cursor, _CLOSED_WITHOUT_START, [account_id, fan_id, sql.dt(change.at), source])

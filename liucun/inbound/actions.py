@@ -1,7 +1,8 @@
 """The write at the heart of ingestion: store each delivery exactly once and decide its answer.
 
-One transaction per batch of concurrent deliveries (inbound/groupcommit.py) appends the events,
-updates the fans and queues follow-up jobs. The passive reply is decided before the event is stored and
+One transaction per batch of concurrent deliveries (inbound/groupcommit.py) appends the events and
+updates the fans. Slower follow-up work (reading new fans' profiles) is found by the worker's
+scheduler from the stored state, so it costs the callback nothing (runner/scheduler.py). The passive reply is decided before the event is stored and
 kept with it, so a retried delivery gets the first answer. If a batch fails as a whole, each delivery
 is retried alone so one bad delivery cannot sink the others.
 """
@@ -12,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
@@ -61,10 +63,11 @@ def store_deliveries(deliveries: Sequence[Delivery]) -> list[Outcome | BaseExcep
     try:
         with serialized_writes(), transaction.atomic():
             sql = Sql(connection)
-            follow_ups: set[int] = set()
-            with connection.cursor() as cursor:
-                stored = {i: _store_one(cursor, sql, deliveries[i], follow_ups) for i in ordered}
-            _enqueue_follow_ups(follow_ups)
+            cursor = sql.cursor()
+            try:
+                stored = {i: _store_one(cursor, sql, deliveries[i]) for i in ordered}
+            finally:
+                cursor.close()
         return [stored[i] for i in range(len(deliveries))]
     except DatabaseError as exc:
         if len(deliveries) == 1:
@@ -81,8 +84,12 @@ def _retry_alone(delivery: Delivery, first_error: DatabaseError) -> Outcome | Ba
     if not isinstance(first_error, IntegrityError):
         return first_error
     # A concurrent delivery of the same message won the race (PostgreSQL, several processes).
-    with connection.cursor() as cursor:
-        existing = find_event(cursor, delivery.account.id, delivery.message.dedupe_key)
+    sql = Sql(connection)
+    cursor = sql.cursor()
+    try:
+        existing = find_event(cursor, sql, delivery.account.id, delivery.message.dedupe_key)
+    finally:
+        cursor.close()
     if existing is None:
         return first_error
     return Outcome(event_id=existing[0], reply=existing[1], duplicate=True)
@@ -94,7 +101,7 @@ def _lock_order(delivery: Delivery) -> tuple[int, str]:
     return delivery.account.id, delivery.message.from_user
 
 
-def _store_one(cursor: object, sql: Sql, delivery: Delivery, follow_ups: set[int]) -> Outcome:
+def _store_one(cursor: Any, sql: Sql, delivery: Delivery) -> Outcome:
     account, message = delivery.account, delivery.message
     wechat_time = datetime.fromtimestamp(message.create_time, tz=UTC)
     reply = passive_reply_for(account, message)
@@ -121,11 +128,11 @@ def _store_one(cursor: object, sql: Sql, delivery: Delivery, follow_ups: set[int
         reply=reply_xml,
     )
     if event_id is None:
-        existing = find_event(cursor, account.id, message.dedupe_key)
+        existing = find_event(cursor, sql, account.id, message.dedupe_key)
         assert existing is not None  # the conflicting row is committed or ours: it is visible
         return Outcome(event_id=existing[0], reply=existing[1], duplicate=True)
     qr_scene = message.qr_scene if isinstance(message, SubscribeEvent | ScanEvent) else None
-    fan_id = record_fan_event(
+    record_fan_event(
         cursor,
         sql,
         account_id=account.id,
@@ -136,19 +143,7 @@ def _store_one(cursor: object, sql: Sql, delivery: Delivery, follow_ups: set[int
         qr_scene=qr_scene,
         source=delivery.source,
     )
-    if fan_id is not None and message.kind == "event.subscribe" and account.capabilities.user_management:
-        follow_ups.add(account.id)
     return Outcome(event_id=event_id, reply=reply_xml, duplicate=False)
-
-
-def _enqueue_follow_ups(account_ids: set[int]) -> None:
-    if not account_ids:
-        return
-    from liucun.fans.tasks import refresh_new_fan_profiles
-
-    # One job per account per batch, written in this transaction: it exists exactly when the events do.
-    for account_id in sorted(account_ids):
-        refresh_new_fan_profiles.enqueue(account_id)
 
 
 _group_commit: GroupCommit[Delivery, Outcome] = GroupCommit(store_deliveries)

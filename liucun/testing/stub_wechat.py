@@ -85,6 +85,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"errcode": 40001, "errmsg": "invalid credential"})
             return
         payload = json.loads(body) if body else {}
+        if parts.path == "/cgi-bin/user/info/batchget":
+            users = [
+                {
+                    "subscribe": 1,
+                    "openid": u["openid"],
+                    "unionid": f"union-{u['openid']}",
+                    "subscribe_scene": "ADD_SCENE_QR_CODE",
+                }
+                for u in payload.get("user_list", [])
+            ]
+            self._send(200, {"user_info_list": users})
+            return
         self._send(200, {"errcode": 0, "errmsg": "ok", "echo": payload, "openid": query.get("openid")})
 
     def _send(self, status: int, payload: dict[str, Any]) -> None:

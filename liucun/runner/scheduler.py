@@ -1,0 +1,77 @@
+"""Periodic jobs, enqueued by `liucun worker`.
+
+Work that can be found from stored state (fans whose profile was never read, ...) is not queued by the
+callback path; a periodic tick finds it and enqueues one job per account. Each tick is claimed with a
+conditional UPDATE on ScheduledRun so several workers enqueue it once between them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db import close_old_connections
+
+from liucun.runner.models import ScheduledRun
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    every: timedelta
+    enqueue: Callable[[], int]
+
+
+def _enqueue_profile_refreshes() -> int:
+    from liucun.fans.models import Fan
+    from liucun.fans.tasks import refresh_new_fan_profiles
+
+    accounts = (
+        Fan.objects.filter(is_following=True, profile_refreshed_at__isnull=True, account__is_active=True)
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+    count = 0
+    for account_id in accounts:
+        refresh_new_fan_profiles.enqueue(account_id)
+        count += 1
+    return count
+
+
+SCHEDULE = [Periodic("refresh-new-fan-profiles", timedelta(seconds=30), _enqueue_profile_refreshes)]
+
+
+def claim(name: str, every: timedelta, now: datetime) -> bool:
+    ScheduledRun.objects.get_or_create(name=name, defaults={"next_run_at": now})
+    return (
+        ScheduledRun.objects.filter(name=name, next_run_at__lte=now).update(
+            next_run_at=now + every, last_run_at=now
+        )
+        == 1
+    )
+
+
+def tick(now: datetime | None = None, schedule: list[Periodic] | None = None) -> dict[str, int]:
+    """Enqueue every periodic job that is due; returns how many jobs each enqueued."""
+    now = now or datetime.now(UTC)
+    enqueued = {}
+    for periodic in schedule or SCHEDULE:
+        if claim(periodic.name, periodic.every, now):
+            enqueued[periodic.name] = periodic.enqueue()
+    return enqueued
+
+
+def run_forever(stop: threading.Event, interval: float = 5.0) -> None:
+    while not stop.is_set():
+        try:
+            tick()
+        except Exception:
+            log.exception("the periodic schedule failed; retrying in %.0f s", interval)
+        finally:
+            close_old_connections()
+        stop.wait(interval)

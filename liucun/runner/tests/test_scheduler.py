@@ -1,0 +1,41 @@
+"""The periodic schedule finds work from stored state and enqueues it once, whoever ticks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django_tasks_db.models import DBTaskResult
+
+from liucun.fans.models import Fan
+from liucun.fans.tasks import refresh_new_fan_profiles
+from liucun.runner.scheduler import tick
+from liucun.testing.factories import make_account
+from liucun.testing.stub_wechat import running_stub
+
+pytestmark = pytest.mark.django_db
+
+
+def test_new_fans_get_their_profile_read_in_batches() -> None:
+    with running_stub() as (url, state):
+        account = make_account(api_base_url=url)
+        for i in range(150):
+            Fan.objects.create(account=account, openid=f"oNew{i:03d}", is_following=True)
+        Fan.objects.create(account=account, openid="oGone", is_following=False)
+        now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+        assert tick(now) == {"refresh-new-fan-profiles": 1}
+        assert tick(now + timedelta(seconds=10)) == {}  # not due again yet
+        assert DBTaskResult.objects.count() == 1
+        assert refresh_new_fan_profiles.call(account.pk) == 150
+        assert state.hits["/cgi-bin/user/info/batchget"] == 2  # 100 + 50
+        fan = Fan.objects.get(account=account, openid="oNew007")
+        assert fan.unionid == "union-oNew007" and fan.subscribe_scene == "ADD_SCENE_QR_CODE"
+        assert fan.profile_refreshed_at is not None
+        assert refresh_new_fan_profiles.call(account.pk) == 0  # idempotent: nothing left to read
+        assert tick(now + timedelta(seconds=31)) == {"refresh-new-fan-profiles": 0}  # none left to read
+
+
+def test_unverified_accounts_are_not_asked() -> None:
+    account = make_account(account_type="subscription", verified=False)
+    Fan.objects.create(account=account, openid="o1", is_following=True)
+    assert refresh_new_fan_profiles.call(account.pk) == 0
