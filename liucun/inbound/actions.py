@@ -2,9 +2,11 @@
 
 One transaction per batch of concurrent deliveries (inbound/groupcommit.py) appends the events and
 updates the fans. Slower follow-up work (reading new fans' profiles) is found by the worker's
-scheduler from the stored state, so it costs the callback nothing (runner/scheduler.py). The passive reply is decided before the event is stored and
-kept with it, so a retried delivery gets the first answer. If a batch fails as a whole, each delivery
-is retried alone so one bad delivery cannot sink the others.
+scheduler from the stored state, so it costs the callback nothing (runner/scheduler.py).
+
+The passive reply is decided before the event is stored and kept with it, so a retried delivery gets
+the first answer. If a batch fails as a whole, each delivery is retried alone so one bad delivery
+cannot sink the others.
 """
 
 from __future__ import annotations
