@@ -17,8 +17,9 @@ from liucun.rawsql import Sql
 _STATE = [f.name for f in fields(FanState)]
 _DATETIMES = {f.name for f in fields(FanState) if "datetime" in str(f.type)}
 
-# Creates the fan on first sight, or touches it; either way returns its state. On PostgreSQL the
-# DO UPDATE branch also row-locks the fan until commit.
+_SELECT = f"SELECT id, {', '.join(_STATE)} FROM fans_fan WHERE account_id = %s AND openid = %s"  # noqa: S608
+# Creates the fan on first sight; if another transaction created it first, the DO UPDATE branch returns
+# that row instead (and on PostgreSQL locks it).
 _UPSERT = (
     "INSERT INTO fans_fan (account_id, openid, unionid, is_following, follow_count, unfollow_count, channel, "  # noqa: S608 - columns from FanState
     "subscribe_scene, remark, attributes, created_at, updated_at) "
@@ -63,7 +64,7 @@ def record_fan_event(
     changed = [n for n, old in zip(_STATE, before, strict=True) if getattr(state, n) != old]
     if changed:
         values = [sql.dt(getattr(state, n)) if n in _DATETIMES else getattr(state, n) for n in changed]
-        sql.execute(cursor, _update_statement(tuple(changed)), [*values, fan_id])
+        sql.execute(cursor, _update_statement(tuple(changed)), [*values, sql.dt(now), fan_id])
     for change in changes:
         _apply_period(cursor, sql, account_id=account_id, fan_id=fan_id, change=change, source=source)
     return fan_id
@@ -72,12 +73,14 @@ def record_fan_event(
 @lru_cache(maxsize=512)
 def _update_statement(columns: tuple[str, ...]) -> str:
     assignments = ", ".join(f"{name} = %s" for name in columns)
-    return f"UPDATE fans_fan SET {assignments} WHERE id = %s"  # noqa: S608 - FanState column names
+    return f"UPDATE fans_fan SET {assignments}, updated_at = %s WHERE id = %s"  # noqa: S608 - FanState columns
 
 
 def _load(cursor: Any, sql: Sql, account_id: int, openid: str, now: datetime) -> tuple[int, FanState]:
-    stamp = sql.dt(now)
-    row = sql.execute(cursor, _UPSERT, [account_id, openid, False, sql.json({}), stamp, stamp]).fetchone()
+    row = sql.execute(cursor, _SELECT + sql.for_update, [account_id, openid]).fetchone()
+    if row is None:
+        stamp = sql.dt(now)
+        row = sql.execute(cursor, _UPSERT, [account_id, openid, False, sql.json({}), stamp, stamp]).fetchone()
     values: dict[str, Any] = {
         name: (sql.read_dt(value) if name in _DATETIMES else value)
         for name, value in zip(_STATE, row[1:], strict=True)

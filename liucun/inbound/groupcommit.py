@@ -2,8 +2,9 @@
 
 A request thread queues its delivery and then either becomes the leader (if no batch is being stored)
 or waits. The leader takes everything queued, stores it in one transaction on its own connection,
-commits, hands every waiting thread its outcome, and steps down; a waiter whose delivery missed that
-batch becomes the next leader. Nothing is answered before its batch is durably committed. Under light
+commits, hands each delivery of the batch its outcome, steps down and wakes the first thread still
+waiting, which leads the next batch. Only that one thread is woken: waking them all would spend the
+CPU the batching saves. Nothing is answered before its batch is durably committed. Under light
 load a batch is one delivery and this is an ordinary transaction; under load a batch shares the commit
 (and on SQLite one turn of the write lock) among the deliveries that queued while the last one ran.
 """
@@ -61,10 +62,10 @@ class GroupCommit(Generic[T, R]):
                 finally:
                     with self._lock:
                         self._leading = False
-                        waiting = list(self._pending)
-                    # Wake the waiters so one of them leads the next batch.
-                    for other in waiting:
-                        other.event.set()
+                        successor = self._pending[0] if self._pending else None
+                    # Wake one waiter to lead the next batch; the others sleep until their batch is done.
+                    if successor is not None:
+                        successor.event.set()
             elif not slot.event.wait(timeout):
                 raise TimeoutError("the delivery was not stored in time")
             else:
