@@ -17,7 +17,7 @@ from django.db import connection
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_database_url() -> str:
+def database_url_for_tests() -> str:
     s = connection.settings_dict
     if connection.vendor == "sqlite":
         return f"sqlite:///{s['NAME']}"
@@ -36,7 +36,7 @@ def running_server(*, workers: int = 2, threads: int = 4, env: dict[str, str] | 
     port = free_port()
     process_env = dict(
         os.environ,
-        DATABASE_URL=test_database_url(),
+        DATABASE_URL=database_url_for_tests(),
         LIUCUN_BIND=f"127.0.0.1:{port}",
         LIUCUN_LOG_LEVEL="WARNING",
         **(env or {}),

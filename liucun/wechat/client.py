@@ -77,8 +77,12 @@ class WeChatClient:
             if rejected is not None and fetched.token == rejected and not force_refresh:
                 fetched = self._stable_token(True)
             return fetched
+        except PermanentError as exc:
+            # A wrong secret or appid, or a server IP missing from the whitelist (40164): no token to be had.
+            raise TokenError(exc.path, exc.errcode, exc.errmsg) from None
         except _EndpointMissing:
             log.info("stable_token unavailable at %s; using /cgi-bin/token", self.base_url)
+        try:
             data = self._request(
                 "GET",
                 "/cgi-bin/token",
@@ -86,7 +90,9 @@ class WeChatClient:
                 with_token=False,
                 idempotent=True,
             )
-            return _fetched(data, "/cgi-bin/token")
+        except PermanentError as exc:
+            raise TokenError(exc.path, exc.errcode, exc.errmsg) from None
+        return _fetched(data, "/cgi-bin/token")
 
     def _stable_token(self, force_refresh: bool) -> FetchedToken:
         body = {

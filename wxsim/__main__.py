@@ -1,0 +1,3 @@
+from wxsim.cli import main
+
+main()

@@ -1,0 +1,49 @@
+"""WeChat's error answers, as wxsim gives them. Codes follow the platform's documentation."""
+
+from __future__ import annotations
+
+
+class WeChatError(Exception):
+    def __init__(self, errcode: int, errmsg: str, http_status: int = 200) -> None:
+        super().__init__(f"{errcode} {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+        self.http_status = http_status
+
+    def as_json(self) -> dict[str, object]:
+        return {"errcode": self.errcode, "errmsg": self.errmsg}
+
+
+BUSY = (-1, "system error")
+INVALID_CREDENTIAL = (40001, "invalid credential, access_token is invalid or not latest")
+INVALID_GRANT_TYPE = (40002, "invalid grant_type")
+INVALID_OPENID = (40003, "invalid openid")
+INVALID_APPID = (40013, "invalid appid")
+INVALID_ACCESS_TOKEN = (40014, "invalid access_token")
+INVALID_LIST_SIZE = (40032, "invalid openid list size")
+INVALID_CHARSET = (40033, "invalid charset. please check your request, if include \\uxxxx will create fail!")
+INVALID_APPSECRET = (40125, "invalid appsecret")
+ACCESS_TOKEN_EXPIRED = (42001, "access_token expired")
+MISSING_TOKEN = (41001, "access_token missing")
+REQUIRE_SUBSCRIBE = (43004, "require subscribe")
+API_LIMIT = (45009, "reach max api daily quota limit")
+API_FREQ = (45011, "api minute-quota reach limit, mustslower retry next minute")
+OUT_OF_WINDOW = (45015, "response out of time limit or subscription is canceled")
+TOO_MANY_TAGS = (45056, "too many tags now, no need to add new")
+TAG_TOO_MANY_FANS = (45057, "can't delete the tag that has too many fans")
+SYSTEM_TAG = (45058, "can't modify sys tag")
+FAN_TOO_MANY_TAGS = (45059, "user has too many tags")
+CS_COUNT_LIMIT = (45047, "out of response count limit")
+TAG_NAME_EXISTS = (45157, "invalid tag name")
+TAG_NAME_TOO_LONG = (45158, "tag name too long")
+INVALID_TAG_ID = (45159, "invalid tag id")
+NO_USER = (46004, "not existed user")
+PARSE_ERROR = (47001, "data format error")
+API_UNAUTHORIZED = (48001, "api unauthorized")
+USER_REFUSED = (48002, "user block msg")
+OPENID_NOT_OF_APPID = (49003, "not match openid with appid")
+
+
+def fail(code: tuple[int, str], detail: str = "") -> WeChatError:
+    errcode, errmsg = code
+    return WeChatError(errcode, f"{errmsg}{' (' + detail + ')' if detail else ''} rid: wxsim")
