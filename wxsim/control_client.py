@@ -62,6 +62,12 @@ class WxsimControl:
     def recorder(self, **filters: Any) -> list[dict[str, Any]]:
         return list(self._call("GET", "/wxsim/recorder", params=filters)["entries"])
 
+    def start_population(self, appid: str, **options: Any) -> Any:
+        return self._call("POST", "/wxsim/population", json={"appid": appid, **options})
+
+    def population(self, appid: str) -> Any:
+        return self._call("GET", "/wxsim/population", params={"appid": appid})
+
     def truth(self, appid: str | None = None) -> list[dict[str, Any]]:
         return list(self._call("GET", "/wxsim/truth", params={"appid": appid} if appid else {})["events"])
 
@@ -73,9 +79,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_wxsim(seed: int = 1, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`wxsim serve` on a free loopback port for the duration of the block; yields its base URL."""
-    port = _free_port()
+def running_wxsim(seed: int = 1, env: dict[str, str] | None = None, port: int | None = None) -> Iterator[str]:
+    """`wxsim serve` on a (free) loopback port for the duration of the block; yields its base URL."""
+    port = port or _free_port()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "wxsim", "serve", "--port", str(port), "--seed", str(seed)],
         env={**os.environ, **(env or {})},

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import re
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ from wxsim.protocol.xmlbuild import encrypted_envelope
 
 ANSWER_TIMEOUT = 5.0
 RETRIES = 3
+_local = threading.local()
 _TAG = re.compile(r"<(\w+)>(?:<!\[CDATA\[(.*?)\]\]>|([^<]*))</\1>", re.S)
 
 
@@ -100,21 +102,23 @@ def deliver(
     query, body = signed_request(account, xml, openid, timestamp)
     url = urlsplit(account.callback_url)
     path = f"{url.path or '/'}?{query}"
+    host, port = url.hostname or "127.0.0.1", url.port or 80
     for _ in range(retries + 1):
         result.attempts += 1
         started = time.perf_counter()
-        conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=timeout)
+        conn = _connection(host, port, timeout)
         try:
             conn.request("POST", path, body, {"Content-Type": "text/xml"})
             response = conn.getresponse()
             text = response.read().decode("utf-8", "replace")
             result.status = response.status
         except (OSError, http.client.HTTPException) as exc:
+            # A late or broken answer: drop the connection and try again with the identical request.
+            _drop(host, port)
             result.error = f"{type(exc).__name__}: {exc}"
             result.status = None
             continue
         finally:
-            conn.close()
             result.latencies_ms.append((time.perf_counter() - started) * 1000)
         if response.status == 200:
             result.error = ""
@@ -122,3 +126,21 @@ def deliver(
             return result
         result.error = f"HTTP {response.status}"
     return result
+
+
+def _connection(host: str, port: int, timeout: float) -> http.client.HTTPConnection:
+    """A keep-alive connection per thread and server, as WeChat's delivery fleet would hold."""
+    pool: dict[tuple[str, int], http.client.HTTPConnection] = getattr(_local, "pool", None) or {}
+    _local.pool = pool
+    conn = pool.get((host, port))
+    if conn is None or conn.timeout != timeout:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        pool[(host, port)] = conn
+    return conn
+
+
+def _drop(host: str, port: int) -> None:
+    pool = getattr(_local, "pool", {})
+    conn = pool.pop((host, port), None)
+    if conn is not None:
+        conn.close()

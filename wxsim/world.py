@@ -40,7 +40,10 @@ class World:
             self.truth: list[dict[str, Any]] = []
             self.next_msg_id = 10**16 + self.seed * 10**9
             self.token_seq = 0
-            self.hooks: list[DeliveryHook] = getattr(self, "hooks", [])
+            for run in getattr(self, "populations", {}).values():
+                run.stop()
+            self.populations: dict[str, Any] = {}
+            self.hooks: list[DeliveryHook] = []
 
     # --- accounts and fans --------------------------------------------------------------------------
 

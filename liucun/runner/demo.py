@@ -19,7 +19,7 @@ class DemoSetup:
 
 
 def prepare_demo(children: list[subprocess.Popen[bytes]], *, liucun_url: str) -> DemoSetup | None:
-    if importlib.util.find_spec("wxsim.server") is None:
+    if importlib.util.find_spec("wxsim.app") is None:
         return DemoSetup(["demo: the simulator is not available in this build; no demo account started"])
     from liucun.runner.demo_wxsim import start_demo
 

@@ -158,3 +158,51 @@ def clear_faults(request: Request) -> dict[str, Any]:
         account.faults = Faults()
         account.storm_before_seq = None
     return account.faults.as_dict()
+
+
+@api("POST", "/wxsim/population", token=False, faults=False)
+def start_population(request: Request) -> Any:
+    from wxsim.population.driver import PopulationRun
+    from wxsim.population.engine import Population
+    from wxsim.population.scenario import DEMO, Scenario
+
+    body = request.json()
+    appid = str(body.get("appid", ""))
+    request.world.account(appid)
+    try:
+        raw = body.get("scenario", "demo")
+        scenario = DEMO if raw == "demo" else Scenario.from_dict(raw)
+        run = PopulationRun(
+            request.world,
+            Population(scenario, appid=appid, seed=int(body.get("seed", request.world.seed))),
+            history_days=int(body.get("history_days", 0)),
+            live=bool(body.get("live", False)),
+            factor=float(body.get("factor", 1.0)),
+            history_start=float(body["history_start"]) if body.get("history_start") is not None else None,
+        )
+    except (TypeError, ValueError) as exc:
+        return _bad(str(exc))
+    with request.world.lock:
+        previous = request.world.populations.get(appid)
+        if previous is not None:
+            previous.stop()
+        request.world.populations[appid] = run
+    run.start()
+    return json_response(run.status.as_dict(), 202)
+
+
+@api("GET", "/wxsim/population", token=False, faults=False)
+def population_status(request: Request) -> Any:
+    run = request.world.populations.get(request.query.get("appid", ""))
+    if run is None:
+        return _bad("no population runs for this account", 404)
+    return run.status.as_dict()
+
+
+@api("DELETE", "/wxsim/population", token=False, faults=False)
+def stop_population(request: Request) -> Any:
+    run = request.world.populations.get(request.query.get("appid", ""))
+    if run is None:
+        return _bad("no population runs for this account", 404)
+    run.stop()
+    return run.status.as_dict()

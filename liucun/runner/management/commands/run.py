@@ -41,11 +41,11 @@ class Command(BaseCommand):
         children: list[subprocess.Popen[bytes]] = []
         demo: DemoSetup | None = None
         try:
-            if not options["no_demo"]:
-                demo = prepare_demo(children, liucun_url=f"http://127.0.0.1:{port}")
             children.append(subprocess.Popen([sys.executable, "-m", "liucun.cli", "serve"], env=base_env))
             children.append(subprocess.Popen([sys.executable, "-m", "liucun.cli", "worker"], env=base_env))
             self._wait_until_up(port)
+            if not options["no_demo"]:
+                demo = prepare_demo(children, liucun_url=f"http://127.0.0.1:{port}")
             self.stdout.write("")
             self.stdout.write(f"Liucun is running at http://127.0.0.1:{port}/")
             self.stdout.write(f"  admin: http://127.0.0.1:{port}/admin/  user: {username}  {password_note}")
