@@ -9,18 +9,6 @@ from wxsim.model import Account, Fan
 from wxsim.protocol.xmlbuild import callback_xml
 from wxsim.world import World
 
-FAN_ACTIONS = (
-    "follow",
-    "unfollow",
-    "scan",
-    "text",
-    "image",
-    "location",
-    "link",
-    "click",
-    "view",
-    "report_location",
-)
 
 
 class ActionError(ValueError):
@@ -47,8 +35,8 @@ def apply_action(
     **detail: Any,
 ) -> Act:
     """Change the world as `action` would and return the callback WeChat sends for it."""
-    if action not in FAN_ACTIONS:
-        raise ActionError(f"unknown action {action!r}; one of {', '.join(FAN_ACTIONS)}")
+    if action not in _BUILDERS:
+        raise ActionError(f"unknown action {action!r}; one of {', '.join(_BUILDERS)}")
     with world.lock:
         account = world.account(appid)
         when = int(at if at is not None else world.clock.now())
@@ -158,6 +146,21 @@ def _message(c: _Ctx) -> str:
     )
 
 
+def _subscribe_consent(c: _Ctx) -> str:
+    template = str(c.detail.get("template_id", ""))
+    accept = bool(c.detail.get("accept", True))
+    if accept:
+        c.fan.consents[template] = c.fan.consents.get(template, 0) + 1
+    item = {
+        "TemplateId": template,
+        "SubscribeStatusString": "accept" if accept else "reject",
+        "PopupScene": 0,
+    }
+    return callback_xml(
+        **c.head, msg_type="event", Event="subscribe_msg_popup_event", SubscribeMsgPopupEvent={"List": item}
+    )
+
+
 _BUILDERS = {
     "follow": _follow,
     "unfollow": _unfollow,
@@ -169,4 +172,5 @@ _BUILDERS = {
     "image": _message,
     "location": _message,
     "link": _message,
+    "subscribe_consent": _subscribe_consent,
 }

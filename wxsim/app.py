@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from wxsim.api import control, custom, tokens, users  # noqa: F401 - importing registers the routes
+from wxsim.api import control, custom, menus_qr, oauth_datacube, push, tokens, users  # noqa: F401 - routes
 from wxsim.api import tags as tag_routes  # noqa: F401
 from wxsim.api.routing import Request, dispatch
 from wxsim.world import World

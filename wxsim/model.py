@@ -53,6 +53,8 @@ class Fan:
     last_message_at: float | None = None  # opens the 48 h window (5 customer-service messages)
     last_event_at: float | None = None  # click / follow / scan: 1 minute window (3 messages)
     cs_sent: list[float] = field(default_factory=list)  # customer-service sends, for window counts
+    mass_received: list[float] = field(default_factory=list)  # for the service-account monthly quota
+    consents: dict[str, int] = field(default_factory=dict)  # subscription-notification grants by template
 
     def info(self) -> dict[str, Any]:
         if not self.following:
@@ -93,6 +95,14 @@ class Account:
     tags: dict[int, str] = field(default_factory=dict)
     next_tag_id: int = 100
     faults: Faults = field(default_factory=Faults)
+    mass_jobs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    mass_clientmsgids: dict[str, tuple[int, float]] = field(default_factory=dict)
+    mass_days: list[float] = field(default_factory=list)  # subscription accounts: one a day
+    next_msg_seq: int = 1000000001
+    menu: list[dict[str, Any]] | None = None
+    conditional_menus: list[dict[str, Any]] = field(default_factory=list)
+    qrcodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     storm_before_seq: int | None = None  # during a token storm, tokens issued before this are refused
 
     def public(self) -> dict[str, Any]:
