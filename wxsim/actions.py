@@ -10,7 +10,6 @@ from wxsim.protocol.xmlbuild import callback_xml
 from wxsim.world import World
 
 
-
 class ActionError(ValueError):
     pass
 
