@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-_ALIASES = {"generate-key": "generate_key"}
+_ALIASES = {"generate-key": "generate_key", "import-history": "import_history"}
 
 
 def main() -> None:

@@ -17,7 +17,19 @@ def main() -> None:
     serve.add_argument("--accounts", type=Path, help="JSON file: a list of account objects to create")
     serve.add_argument("--seed", type=int, default=1)
     serve.add_argument("--threads", type=int, default=16)
+    bulk = sub.add_parser("bulk", help="write a population's history to a file for `liucun import-history`")
+    bulk.add_argument("output", type=Path)
+    bulk.add_argument("--appid", required=True)
+    bulk.add_argument("--original-id", required=True)
+    bulk.add_argument("--fans", type=int, default=1_000_000)
+    bulk.add_argument("--days", type=int, default=365)
+    bulk.add_argument("--seed", type=int, default=1)
+    bulk.add_argument("--scenario", type=Path, help="scenario JSON (default: the demo scenario)")
+    bulk.add_argument("--start", type=int, help="unix time of day one (default: --days before now)")
     args = parser.parse_args()
+    if args.command == "bulk":
+        _bulk(args)
+        return
     if args.accounts is not None and not args.accounts.is_file():
         parser.error(f"--accounts {args.accounts} is not a file")
     env = {"WXSIM_SEED": str(args.seed)}
@@ -46,6 +58,31 @@ def main() -> None:
     ]
     sys.stdout.flush()
     os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with the server
+
+
+def _bulk(args: argparse.Namespace) -> None:
+    import time
+
+    from wxsim.population.bulk import generate, write
+    from wxsim.population.scenario import DEMO, Scenario
+
+    scenario = Scenario.load(args.scenario) if args.scenario else DEMO
+    start = args.start if args.start is not None else int(time.time()) - args.days * 86400
+    began = time.perf_counter()
+    header, arrays = generate(
+        scenario,
+        appid=args.appid,
+        original_id=args.original_id,
+        seed=args.seed,
+        fans=args.fans,
+        days=args.days,
+        start=start,
+    )
+    write(args.output, header, arrays)
+    print(
+        f"{args.output}: {header['fans']} fans, {header['events']} events, {header['unfollows']} unfollows, "
+        f"{time.perf_counter() - began:.1f} s"
+    )
 
 
 if __name__ == "__main__":

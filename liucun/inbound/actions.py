@@ -106,7 +106,8 @@ def _lock_order(delivery: Delivery) -> tuple[int, str]:
 def _store_one(cursor: Any, sql: Sql, delivery: Delivery) -> Outcome:
     account, message = delivery.account, delivery.message
     wechat_time = datetime.fromtimestamp(message.create_time, tz=UTC)
-    reply = passive_reply_for(account, message)
+    # Imported history is not answered: nobody is waiting for a reply to last year's follow.
+    reply = passive_reply_for(account, message) if delivery.source == EventSource.CALLBACK else None
     reply_xml = (
         reply.render(
             to_user=message.from_user,
