@@ -74,3 +74,25 @@ def test_customer_service_message_inside_the_window(client, control: WxsimContro
     wc.message.send_text(openid, "在的，请问有什么可以帮您？")
     sent = control.recorder(appid=account["appid"], openid=openid, kind="customer_service")
     assert sent[0]["detail"]["text"]["content"] == "在的，请问有什么可以帮您？"
+
+
+def test_menu_qrcode_and_pushes(client, control: WxsimControl) -> None:
+    wc, account = client
+    openids = control.add_fans(account["appid"], count=2)
+    wc.menu.create({"button": [{"type": "click", "name": "积分", "key": "MENU_POINTS"}]})
+    assert wc.menu.get()["menu"]["button"][0]["key"] == "MENU_POINTS"
+    wc.menu.delete()
+    assert wc.menu.get() is None  # wechatpy turns 46003 "menu no exist" into None
+    ticket = wc.qrcode.create(
+        {
+            "expire_seconds": 3600,
+            "action_name": "QR_STR_SCENE",
+            "action_info": {"scene": {"scene_str": "store_042"}},
+        }
+    )
+    assert ticket["expire_seconds"] == 3600 and ticket["ticket"].startswith("gQ")
+    sent = wc.message.send_mass_text(None, "会员日积分翻倍", is_to_all=True)
+    assert sent["msg_id"]
+    assert len(control.recorder(appid=account["appid"], kind="mass")) == 2
+    template = wc.message.send_template(openids[0], "TPL_BOOKING", {"first": {"value": "预约成功"}})
+    assert template["msgid"]
