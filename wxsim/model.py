@@ -22,6 +22,10 @@ class Faults:
     latency_ms: float = 0.0  # added to every call
     token_storm: bool = False  # every token is refused (40001) until one is fetched after the storm began
     quota_exhausted: list[str] = field(default_factory=list)  # API paths answered 45009
+    # Scripted answers, used up in order by calls to their path: {"path", "errcode"} or {"path", "status"}
+    # or {"path", "sleep"} (hang that long, then answer normally). Deterministic, for tests.
+    script: list[dict[str, Any]] = field(default_factory=list)
+    stable_token_missing: bool = False  # /cgi-bin/stable_token answers 404, as on an old gateway
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -143,9 +143,20 @@ def set_faults(request: Request) -> Any:
     unknown = set(body) - known
     if unknown:
         return _bad(f"unknown faults: {', '.join(sorted(unknown))}")
+    script = body.get("script", [])
+    if not isinstance(script, list) or not all(
+        isinstance(e, dict)
+        and isinstance(e.get("path"), str)
+        and len({"errcode", "status", "sleep"} & set(e)) == 1
+        for e in script
+    ):
+        return _bad("script is a list of {path, and one of errcode, status, sleep}")
     with request.world.lock:
         for name, value in body.items():
-            setattr(account.faults, name, value)
+            if name == "script":
+                account.faults.script.extend(value)
+            else:
+                setattr(account.faults, name, value)
         if body.get("token_storm"):
             request.world.start_token_storm(account)
     return account.faults.as_dict()

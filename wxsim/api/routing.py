@@ -11,7 +11,7 @@ from typing import Any
 
 from wxsim import errors as e
 from wxsim.errors import WeChatError, fail
-from wxsim.model import Account
+from wxsim.model import Account, Faults
 from wxsim.world import World
 
 _ESCAPED_NON_ASCII = re.compile(
@@ -103,18 +103,26 @@ def dispatch(request: Request) -> Response:
 
 
 def _inject_faults(request: Request) -> Response | None:
-    world = request.world
-    account = request.account
-    if account is None:
-        appid = request.query.get("appid") or _json_appid(request)
-        account = world.accounts.get(appid or "")
+    account = request.account or request.world.accounts.get(
+        request.query.get("appid") or _json_appid(request) or ""
+    )
     if account is None:
         return None
     faults = account.faults
+    if request.path == "/cgi-bin/stable_token" and faults.stable_token_missing:
+        return Response(404, b'{"errcode":404,"errmsg":"not found"}')
+    scripted = _scripted_response(request.world, faults.script, request.path)
+    if scripted is not None:
+        return scripted
     if faults.latency_ms:
         time.sleep(faults.latency_ms / 1000)
     if request.path in faults.quota_exhausted:
         return json_response(fail(e.API_LIMIT).as_json())
+    return _random_fault(request.world, faults)
+
+
+def _random_fault(world: World, faults: Faults) -> Response | None:
+    """One draw from the seeded RNG decides between a hang, a 503, a -1 and a normal answer."""
     roll = world.rng.random()
     if roll < faults.timeout_rate:
         time.sleep(faults.timeout_seconds)
@@ -122,10 +130,23 @@ def _inject_faults(request: Request) -> Response | None:
     roll -= faults.timeout_rate
     if roll < faults.http5xx_rate:
         return Response(503, b"<html>503 Service Unavailable</html>", "text/html")
-    roll -= faults.http5xx_rate
-    if roll < faults.error_rate:
+    if roll - faults.http5xx_rate < faults.error_rate:
         return json_response(fail(e.BUSY).as_json())
     return None
+
+
+def _scripted_response(world: World, script: list[dict[str, Any]], path: str) -> Response | None:
+    """The next scripted answer for `path`, if any; a "sleep" entry hangs, then lets the call proceed."""
+    with world.lock:
+        entry = next((script.pop(i) for i, e in enumerate(script) if e.get("path") == path), None)
+    if entry is None:
+        return None
+    if "sleep" in entry:
+        time.sleep(float(entry["sleep"]))
+        return None
+    if "status" in entry:
+        return Response(int(entry["status"]), b"<html>scripted failure</html>", "text/html")
+    return json_response({"errcode": int(entry["errcode"]), "errmsg": "scripted by wxsim"})
 
 
 def _json_appid(request: Request) -> str | None:

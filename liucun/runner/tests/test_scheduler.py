@@ -11,25 +11,34 @@ from liucun.fans.models import Fan
 from liucun.fans.tasks import refresh_new_fan_profiles
 from liucun.runner.scheduler import tick
 from liucun.testing.factories import make_account
-from liucun.testing.stub_wechat import running_stub
+from wxsim.control_client import WxsimControl, running_wxsim
 
 pytestmark = pytest.mark.django_db
 
 
 def test_new_fans_get_their_profile_read_in_batches() -> None:
-    with running_stub() as (url, state):
+    with running_wxsim(seed=4) as url:
         account = make_account(api_base_url=url)
-        for i in range(150):
-            Fan.objects.create(account=account, openid=f"oNew{i:03d}", is_following=True)
+        control = WxsimControl(url)
+        control.add_account(
+            appid=account.appid,
+            secret=account.secret,
+            token=account.token,
+            encoding_aes_key=account.encoding_aes_key,
+            original_id=account.original_id,
+        )
+        openids = control.add_fans(account.appid, count=150, scene="store_9")
+        for openid in openids:
+            Fan.objects.create(account=account, openid=openid, is_following=True)
         Fan.objects.create(account=account, openid="oGone", is_following=False)
         now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
         assert tick(now) == {"refresh-new-fan-profiles": 1}
         assert tick(now + timedelta(seconds=10)) == {}  # not due again yet
         assert DBTaskResult.objects.count() == 1
-        assert refresh_new_fan_profiles.call(account.pk) == 150
-        assert state.hits["/cgi-bin/user/info/batchget"] == 2  # 100 + 50
-        fan = Fan.objects.get(account=account, openid="oNew007")
-        assert fan.unionid == "union-oNew007" and fan.subscribe_scene == "ADD_SCENE_QR_CODE"
+        assert refresh_new_fan_profiles.call(account.pk) == 150  # two batchget calls: 100 + 50
+        fan = Fan.objects.get(account=account, openid=openids[7])
+        truth = next(f for f in control.fans(account.appid) if f["openid"] == openids[7])
+        assert fan.unionid == truth["unionid"] and fan.subscribe_scene == "ADD_SCENE_QR_CODE"
         assert fan.profile_refreshed_at is not None
         assert refresh_new_fan_profiles.call(account.pk) == 0  # idempotent: nothing left to read
         assert tick(now + timedelta(seconds=31)) == {"refresh-new-fan-profiles": 0}  # none left to read
