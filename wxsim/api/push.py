@@ -53,7 +53,7 @@ def _report_later(world: World, account: Account, xml_fields: dict[str, Any], op
     threading.Thread(target=run, daemon=True).start()
 
 
-def _mass(request: Request, recipients: list[Fan], body: dict[str, Any]) -> dict[str, Any]:
+def _mass(request: Request, recipients: list[Fan], body: dict[str, Any], *, targeted: bool) -> dict[str, Any]:
     world, account = request.world, request.need_account()
     msg_type = _content(body)
     now = world.clock.now()
@@ -133,7 +133,7 @@ def sendall(request: Request) -> dict[str, Any]:
             except (TypeError, ValueError):
                 raise fail(e.INVALID_TAG_ID) from None
             fans = [f for f in fans if tag_id in f.tags]
-        return _mass(request, fans, body)
+        return _mass(request, fans, body, targeted=not filt.get("is_to_all"))
 
 
 @api("POST", "/cgi-bin/message/mass/send")
@@ -145,7 +145,7 @@ def send(request: Request) -> dict[str, Any]:
         raise fail(e.INVALID_LIST_SIZE, f"touser holds 2 to {SEND_LIST_MAX} openids")
     with request.world.lock:
         fans = [request.world.fan(account, str(o)) for o in touser]
-        return _mass(request, [f for f in fans if f.following and not f.blacklisted], body)
+        return _mass(request, [f for f in fans if f.following and not f.blacklisted], body, targeted=True)
 
 
 @api("POST", "/cgi-bin/message/mass/preview")

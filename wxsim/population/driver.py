@@ -65,7 +65,7 @@ class PopulationRun:
 
     def _notify(self, appid: str, openid: str, kind: str, at: float, detail: dict[str, Any]) -> None:
         if appid == self.population.appid:
-            self.population.notify(openid, kind, at)
+            self.population.notify(openid, kind, at, detail)
 
     def _run(self) -> None:
         try:

@@ -40,7 +40,7 @@ class SimFan:
     followed_at: float = 0.0
     pending_questions: list[float] = field(default_factory=list)
     unanswered: int = 0
-    pushes: list[float] = field(default_factory=list)
+    pushes: list[tuple[float, float]] = field(default_factory=list)  # (time, weight by relevance)
 
 
 class Population:
@@ -54,14 +54,17 @@ class Population:
 
     # --- feedback -----------------------------------------------------------------------------------
 
-    def notify(self, openid: str, kind: str, at: float) -> None:
+    def notify(self, openid: str, kind: str, at: float, detail: dict[str, Any] | None = None) -> None:
         fan = self.fans.get(openid)
         if fan is None:
             return
         if kind in ("customer_service", "passive_reply"):
             fan.pending_questions = [t for t in fan.pending_questions if t > at]
         elif kind in ("mass", "template", "subscribe_message"):
-            fan.pushes.append(at)
+            # Relevance: a push aimed at a tag the fan is in, or one the fan asked for, weighs half
+            # of a push sent to everyone.
+            targeted = kind != "mass" or bool(detail and detail.get("targeted"))
+            fan.pushes.append((at, 0.5 if targeted else 1.0))
 
     # --- time steps ---------------------------------------------------------------------------------
 
@@ -124,6 +127,9 @@ class Population:
             return Action(int(at), fan.openid, "click", (("key", self.rng.choice(s.menu_keys)),), "menu")
         if roll < s.question_share + 0.55:
             return Action(int(at), fan.openid, "view", (("url", self.rng.choice(s.h5_urls)),), "service page")
+        if roll < s.question_share + 0.60 and fan.channel.scene:
+            # Back at the store (or event) that recruited them, scanning its code again.
+            return Action(int(at), fan.openid, "scan", (("scene", fan.channel.scene),), "scanned again")
         return Action(int(at), fan.openid, "text", (("content", "打卡"),), "check-in")
 
     def _expire_questions(self, fan: SimFan, now: float) -> None:
@@ -139,7 +145,7 @@ class Population:
             parts["giveaway collected"] = channel.daily_hazard * (s.giveaway_multiplier - 1)
         if fan.unanswered:
             parts["unanswered questions"] = fan.unanswered * s.unanswered_hazard
-        recent = sum(1 for t in fan.pushes if t > now - 7 * DAY)
+        recent = sum(weight for t, weight in fan.pushes if t > now - 7 * DAY)
         if recent > s.push_tolerance_per_week:
             parts["too many pushes"] = (recent - s.push_tolerance_per_week) * s.push_hazard
         reason = max(parts, key=lambda k: parts[k])

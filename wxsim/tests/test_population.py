@@ -89,3 +89,33 @@ def test_scenario_validation() -> None:
                 "channels": [{"scene": "", "label": "s", "weight": 1, "daily_hazard": 0, "activity": 0}],
             }
         )
+
+
+def test_pushes_to_everyone_drive_fans_away_more_than_targeted_ones() -> None:
+    calm = Scenario.from_dict(
+        {
+            "name": "calm",
+            "new_fans_per_day": 40,
+            "question_share": 0.0,
+            "push_tolerance_per_week": 1,
+            "push_hazard": 0.05,
+            "channels": [
+                {"scene": "", "label": "search", "weight": 1, "daily_hazard": 0.001, "activity": 0.1}
+            ],
+        }
+    )
+    blasted = Population(calm, appid="wx0000000000000004", seed=3)
+    targeted = Population(calm, appid="wx0000000000000004", seed=3)
+    t = T0
+    for day in range(40):
+        for population, aimed in ((blasted, False), (targeted, True)):
+            population.advance(t, t + DAY)
+            if day % 2 == 0:  # a push every other day: ~3.5 a week against a tolerance of 1
+                for openid in list(population.fans):
+                    population.notify(openid, "mass", t + DAY - 1, {"targeted": aimed})
+        t += DAY
+
+    def following(p: Population) -> int:
+        return sum(f.following for f in p.fans.values())
+
+    assert following(targeted) > following(blasted) * 1.1
