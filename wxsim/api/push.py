@@ -90,7 +90,7 @@ def _mass(request: Request, recipients: list[Fan], body: dict[str, Any], *, targ
             account.appid,
             fan.openid,
             "mass",
-            {"msg_id": msg_id, "msgtype": msg_type, msg_type: body[msg_type]},
+            {"msg_id": msg_id, "msgtype": msg_type, msg_type: body[msg_type], "targeted": targeted},
         )
     helper = make_openid(account.appid, 0, -1)
     _report_later(

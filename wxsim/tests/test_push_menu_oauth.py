@@ -49,7 +49,8 @@ def test_subscription_account_sends_once_a_day_and_clientmsgid_is_idempotent(
     assert again["errcode"] == 45065 and str(first["msg_id"]) in again["errmsg"]
     second = _post(http, "/cgi-bin/message/mass/sendall", token, {**TEXT, "filter": {"is_to_all": True}})
     assert second["errcode"] == 45028
-    assert len(control.recorder(appid=account["appid"], kind="mass")) == 5
+    received = control.recorder(appid=account["appid"], kind="mass")
+    assert len(received) == 5 and not any(e["detail"]["targeted"] for e in received)
     assert (
         _post(
             http,
@@ -103,6 +104,7 @@ def test_job_finish_reports_reach_the_message_server(http, control: WxsimControl
         for q, b in state.requests
     ]
     mass = next(b for b in bodies if "MASSSENDJOBFINISH" in b)
+    assert all(e["detail"]["targeted"] for e in control.recorder(appid=account["appid"], kind="mass"))
     assert f"<MsgID>{sent['msg_id']}</MsgID>" in mass and "<TotalCount>3</TotalCount>" in mass
     assert any("TEMPLATESENDJOBFINISH" in b and f"<MsgID>{template['msgid']}</MsgID>" in b for b in bodies)
 
