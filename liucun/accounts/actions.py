@@ -10,7 +10,7 @@ from django.db.models import F
 
 from liucun.accounts.models import AccessToken, EncryptionMode, OfficialAccount
 
-_EDITABLE = {
+EDITABLE_FIELDS = (
     "original_id",
     "name",
     "account_type",
@@ -22,7 +22,7 @@ _EDITABLE = {
     "api_base_url",
     "welcome_text",
     "is_active",
-}
+)
 
 
 def _check_mode_has_key(account: OfficialAccount) -> None:
@@ -34,7 +34,7 @@ def _check_mode_has_key(account: OfficialAccount) -> None:
 
 @transaction.atomic
 def create_account(*, appid: str, **fields: Any) -> OfficialAccount:
-    unknown = set(fields) - _EDITABLE
+    unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"unknown account fields: {', '.join(sorted(unknown))}")
     account = OfficialAccount(appid=appid, **fields)
@@ -47,7 +47,7 @@ def create_account(*, appid: str, **fields: Any) -> OfficialAccount:
 
 @transaction.atomic
 def update_account(account: OfficialAccount, **changes: Any) -> OfficialAccount:
-    unknown = set(changes) - _EDITABLE
+    unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"unknown account fields: {', '.join(sorted(unknown))}")
     account = OfficialAccount.objects.select_for_update().get(pk=account.pk)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from typing import Any
 
 from liucun.accounts.actions import create_account
 from liucun.accounts.models import OfficialAccount
@@ -39,3 +40,25 @@ def make_account(
     if api_base_url:
         fields["api_base_url"] = api_base_url
     return create_account(appid=appid, **fields)
+
+
+def make_account_on_wxsim(control: Any, **fields: Any) -> OfficialAccount:
+    """An account in Liucun that talks to wxsim, and the same account inside wxsim.
+
+    `control` is a wxsim.control_client.WxsimControl; `callback_url` (optional) is where wxsim delivers,
+    and may name the account as "{appid}".
+    """
+    callback_template = fields.pop("callback_url", "")
+    account = make_account(api_base_url=control.base_url, **fields)
+    control.add_account(
+        appid=account.appid,
+        secret=account.secret,
+        token=account.token,
+        encoding_aes_key=account.encoding_aes_key,
+        original_id=account.original_id,
+        account_type=account.account_type,
+        verified=account.verified,
+        mode=account.encryption_mode,
+        callback_url=callback_template.format(appid=account.appid),
+    )
+    return account

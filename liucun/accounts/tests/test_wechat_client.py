@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -11,7 +14,8 @@ from django.db import connection
 
 from liucun.accounts.models import AccessToken
 from liucun.accounts.wechat_api import client_for
-from liucun.testing.factories import make_account
+from liucun.testing.factories import make_account_on_wxsim
+from liucun.testing.live import REPO, database_url_for_tests
 from liucun.wechat.apierrors import PermanentError, QuotaError, RetryableError, TokenError, WindowClosedError
 from wxsim.control_client import WxsimControl, running_wxsim
 
@@ -30,15 +34,8 @@ def wxsim_url() -> Iterator[str]:
 @pytest.fixture
 def sim(wxsim_url: str):
     """A Liucun account pointing at wxsim, the same account in wxsim with one fan, and a client."""
-    account = make_account(api_base_url=wxsim_url)
     control = WxsimControl(wxsim_url)
-    control.add_account(
-        appid=account.appid,
-        secret=account.secret,
-        token=account.token,
-        encoding_aes_key=account.encoding_aes_key,
-        original_id=account.original_id,
-    )
+    account = make_account_on_wxsim(control)
     (openid,) = control.add_fans(account.appid)
     client = client_for(account)
     client._sleep = lambda seconds: None  # retries without waiting
@@ -169,3 +166,53 @@ def test_secrets_never_reach_the_log(sim, caplog) -> None:
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert account.secret not in text
     assert AccessToken.objects.get(account=account).token not in text
+
+
+def test_a_token_storm_costs_one_refresh(sim) -> None:
+    account, control, client, openid = sim
+    client.get(USER_INFO, {"openid": openid})
+    control.faults(account.appid, token_storm=True)
+    assert client.get(USER_INFO, {"openid": openid})["openid"] == openid  # refused once, refreshed, answered
+    assert _issued(control, account.appid) == 2
+
+
+def test_a_wrong_secret_is_a_token_error(sim) -> None:
+    account, _, _, openid = sim
+    account.secret = "not-the-secret"
+    with pytest.raises(TokenError, match="40125"):
+        client_for(account).get(USER_INFO, {"openid": openid})
+
+
+_PROCESS = """
+import sys, time, django
+django.setup()
+from liucun.accounts.models import OfficialAccount
+from liucun.accounts.wechat_api import client_for
+account = OfficialAccount.objects.get(appid=sys.argv[1])
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+print(client_for(account).tokens.get(), flush=True)
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_refreshing_at_once_fetch_one_token(sim) -> None:
+    account, control, _, _ = sim
+    control.faults(account.appid, latency_ms=400)  # a slow WeChat widens the window for a race
+    env = dict(os.environ, DATABASE_URL=database_url_for_tests())
+    start = time.time() + 2
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _PROCESS, account.appid, str(start)],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
+    assert outs[0][0] == outs[1][0]
+    assert _issued(control, account.appid) == 1
+    assert AccessToken.objects.get(account=account).fetch_count == 1

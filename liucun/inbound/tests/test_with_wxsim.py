@@ -12,7 +12,7 @@ import pytest
 
 from liucun.events.models import Event
 from liucun.fans.models import Fan
-from liucun.testing.factories import make_account
+from liucun.testing.factories import make_account_on_wxsim
 from liucun.testing.live import running_server
 from wxsim.control_client import WxsimControl, running_wxsim
 
@@ -22,17 +22,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("mode", ["plaintext", "compatible", "safe"])
 def test_scenario_through_wxsim(mode: str) -> None:
     with running_wxsim(seed=11) as wxsim_url, running_server() as liucun_url:
-        account = make_account(mode=mode, api_base_url=wxsim_url, welcome_text="欢迎关注留存演示号！")
         control = WxsimControl(wxsim_url)
         control.clock(mode="stepped", set=1_760_000_000)
-        control.add_account(
-            appid=account.appid,
-            secret=account.secret,
-            token=account.token,
-            encoding_aes_key=account.encoding_aes_key,
-            original_id=account.original_id,
+        account = make_account_on_wxsim(
+            control,
             mode=mode,
-            callback_url=f"{liucun_url}/wechat/{account.appid}/callback",
+            welcome_text="欢迎关注留存演示号！",
+            callback_url=liucun_url + "/wechat/{appid}/callback",
         )
         fans = [f"oScenario{mode[:4]}{i:04d}" for i in range(12)]
         for i, openid in enumerate(fans):

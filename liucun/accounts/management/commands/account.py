@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from liucun.accounts.actions import create_account, update_account
+from liucun.accounts.actions import EDITABLE_FIELDS, create_account, update_account
 from liucun.accounts.models import AccountType, EncryptionMode, OfficialAccount
 
 
@@ -64,22 +64,7 @@ class Command(BaseCommand):
             account = self._get(options["appid"])
             self.stdout.write(json.dumps(_describe(account), ensure_ascii=False, indent=2))
             return
-        fields = {
-            name: options[name]
-            for name in (
-                "original_id",
-                "name",
-                "account_type",
-                "verified",
-                "token",
-                "encoding_aes_key",
-                "secret",
-                "encryption_mode",
-                "api_base_url",
-                "welcome_text",
-            )
-            if options.get(name) is not None
-        }
+        fields = {name: options[name] for name in EDITABLE_FIELDS if options.get(name) is not None}
         try:
             if action == "add":
                 if OfficialAccount.objects.filter(appid=options["appid"]).exists():
