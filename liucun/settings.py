@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "liucun.fans",
     "liucun.inbound",
     "liucun.runner",
+    "liucun.staff",
 ]
 
 MIDDLEWARE = [

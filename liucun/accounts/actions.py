@@ -22,6 +22,7 @@ EDITABLE_FIELDS = (
     "api_base_url",
     "welcome_text",
     "is_active",
+    "sync_every_hours",
 )
 
 

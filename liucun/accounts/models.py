@@ -50,6 +50,8 @@ class OfficialAccount(models.Model):
         help_text="WeChat's API host, or a wxsim URL for development and tests.",
     )
     welcome_text = models.TextField(blank=True, default="")
+    # Incremental follower sync every this many hours (0: only when an operator starts one).
+    sync_every_hours = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -29,6 +29,7 @@ class EventSource(models.TextChoices):
     CALLBACK = "callback", "WeChat callback"
     IMPORT = "import", "bulk import"
     SENT = "sent", "sent by Liucun"
+    SYNC = "sync", "follower sync"
 
 
 class Event(models.Model):

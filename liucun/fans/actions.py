@@ -6,9 +6,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from liucun.fans.models import Fan
+from liucun.accounts.models import OfficialAccount
+from liucun.fans.models import Fan, SyncJob, SyncStatus
+from liucun.staff.audit import record
 
 
 @transaction.atomic
@@ -35,3 +38,27 @@ def apply_profiles(account_id: int, infos: Iterable[dict[str, Any]], *, refreshe
         fan.save(update_fields=update)
         changed += len(update) > 2
     return changed
+
+
+class SyncAlreadyRunning(Exception):
+    def __init__(self, job: SyncJob) -> None:
+        super().__init__(f"sync {job.pk} of this account is already {job.status}")
+        self.job = job
+
+
+@transaction.atomic
+def start_follower_sync(actor: AbstractBaseUser | str, account: OfficialAccount) -> SyncJob:
+    """Queue a follower sync unless one is queued or running; the job row and its task commit together."""
+    from liucun.fans.tasks import sync_followers
+
+    OfficialAccount.objects.select_for_update().filter(pk=account.pk).first()
+    active = SyncJob.objects.filter(
+        account=account, status__in=[SyncStatus.QUEUED, SyncStatus.RUNNING]
+    ).first()
+    if active is not None:
+        raise SyncAlreadyRunning(active)
+    label = actor if isinstance(actor, str) else actor.get_username()
+    job = SyncJob.objects.create(account=account, requested_by=label)
+    sync_followers.enqueue(job.pk)
+    record(actor, "fans.start_follower_sync", account=account, target=f"sync {job.pk}")
+    return job

@@ -30,6 +30,8 @@ class Fan(models.Model):
     last_interaction_at = models.DateTimeField(null=True, blank=True)
     # When user/info (unionid, subscribe_scene) was last read; null = never, so a job will read it.
     profile_refreshed_at = models.DateTimeField(null=True, blank=True)
+    # The follower sync that last found this fan in WeChat's follower list (reconciliation marks).
+    last_seen_sync = models.BigIntegerField(null=True, blank=True)
     remark = models.CharField(max_length=30, blank=True, default="")
     attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -78,3 +80,47 @@ class FollowPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fan_id}: {self.followed_at} - {self.unfollowed_at}"
+
+
+class SyncStatus(models.TextChoices):
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "running"
+    DONE = "done", "done"
+    FAILED = "failed", "failed"
+
+
+class SyncJob(models.Model):
+    """One follower sync: user/get page by page, then reconciliation both ways.
+
+    The checkpoint (next_openid and pages_done) commits with each page's writes, so a sync that dies is
+    resumed after its last finished page, never redoing one.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="sync_jobs")
+    status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.QUEUED)
+    requested_by = models.CharField(max_length=80, default="system")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    next_openid = models.CharField(max_length=64, blank=True, default="")
+    pages_done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(null=True, blank=True)  # followers according to WeChat
+    seen = models.PositiveIntegerField(default=0)
+    created_fans = models.PositiveIntegerField(default=0)
+    refollowed = models.PositiveIntegerField(default=0)  # believed gone, found following
+    reconciled_unfollows = models.PositiveIntegerField(default=0)  # believed following, not found
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "status"], name="sync_account_status")]
+
+    def __str__(self) -> str:
+        return f"sync {self.pk} of {self.account_id}: {self.status} {self.seen}/{self.total}"
+
+    @property
+    def progress(self) -> float:
+        if self.status == SyncStatus.DONE:
+            return 1.0
+        return min(1.0, self.seen / self.total) if self.total else 0.0

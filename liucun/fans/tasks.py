@@ -9,7 +9,8 @@ from django_tasks import task
 from liucun.accounts.models import OfficialAccount
 from liucun.accounts.wechat_api import client_for
 from liucun.fans.actions import apply_profiles
-from liucun.fans.models import Fan
+from liucun.fans.models import Fan, SyncJob, SyncStatus
+from liucun.fans.sync import run_sync
 from liucun.wechat.apierrors import PermanentError
 
 log = logging.getLogger(__name__)
@@ -51,3 +52,17 @@ def refresh_new_fan_profiles(account_id: int) -> int:
     finally:
         client.close()
     return done
+
+
+@task(queue_name="sync")
+def sync_followers(job_id: int) -> str:
+    """Run or resume a follower sync. Safe to run twice: a finished job is left alone."""
+    job = SyncJob.objects.select_related("account").filter(pk=job_id).first()
+    if job is None or job.status == SyncStatus.DONE:
+        return "nothing to do"
+    client = client_for(job.account)
+    try:
+        run_sync(job, client)
+    finally:
+        client.close()
+    return f"{job.seen} seen, {job.created_fans} new, {job.reconciled_unfollows} reconciled"

@@ -43,7 +43,50 @@ def _enqueue_profile_refreshes() -> int:
     return count
 
 
-SCHEDULE = [Periodic("refresh-new-fan-profiles", timedelta(seconds=30), _enqueue_profile_refreshes)]
+STALLED_AFTER = timedelta(minutes=5)
+
+
+def _resume_stalled_syncs() -> int:
+    """A running sync whose worker stopped sending heartbeats died with it: enqueue it again to resume."""
+    from liucun.fans.models import SyncJob, SyncStatus
+    from liucun.fans.tasks import sync_followers
+
+    cutoff = datetime.now(UTC) - STALLED_AFTER
+    # Failed syncs are not retried here: their cause (credentials, quota) needs a person first.
+    stalled = list(
+        SyncJob.objects.filter(status=SyncStatus.RUNNING, heartbeat_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+    for job_id in stalled:
+        sync_followers.enqueue(job_id)
+    return len(stalled)
+
+
+def _enqueue_scheduled_syncs() -> int:
+    from liucun.accounts.models import OfficialAccount
+    from liucun.fans.actions import SyncAlreadyRunning, start_follower_sync
+    from liucun.fans.models import SyncJob
+
+    count = 0
+    now = datetime.now(UTC)
+    for account in OfficialAccount.objects.filter(is_active=True, sync_every_hours__gt=0):
+        last = SyncJob.objects.filter(account=account).order_by("-created_at").first()
+        if last is not None and last.created_at > now - timedelta(hours=account.sync_every_hours):
+            continue
+        try:
+            start_follower_sync("scheduler", account)
+            count += 1
+        except SyncAlreadyRunning:
+            pass
+    return count
+
+
+SCHEDULE = [
+    Periodic("refresh-new-fan-profiles", timedelta(seconds=30), _enqueue_profile_refreshes),
+    Periodic("resume-stalled-syncs", timedelta(minutes=1), _resume_stalled_syncs),
+    Periodic("scheduled-follower-syncs", timedelta(minutes=5), _enqueue_scheduled_syncs),
+]
 
 
 def claim(name: str, every: timedelta, now: datetime) -> bool:

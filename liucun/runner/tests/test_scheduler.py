@@ -32,8 +32,8 @@ def test_new_fans_get_their_profile_read_in_batches() -> None:
             Fan.objects.create(account=account, openid=openid, is_following=True)
         Fan.objects.create(account=account, openid="oGone", is_following=False)
         now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-        assert tick(now) == {"refresh-new-fan-profiles": 1}
-        assert tick(now + timedelta(seconds=10)) == {}  # not due again yet
+        assert tick(now)["refresh-new-fan-profiles"] == 1
+        assert "refresh-new-fan-profiles" not in tick(now + timedelta(seconds=10))  # not due again yet
         assert DBTaskResult.objects.count() == 1
         assert refresh_new_fan_profiles.call(account.pk) == 150  # two batchget calls: 100 + 50
         fan = Fan.objects.get(account=account, openid=openids[7])
@@ -41,10 +41,27 @@ def test_new_fans_get_their_profile_read_in_batches() -> None:
         assert fan.unionid == truth["unionid"] and fan.subscribe_scene == "ADD_SCENE_QR_CODE"
         assert fan.profile_refreshed_at is not None
         assert refresh_new_fan_profiles.call(account.pk) == 0  # idempotent: nothing left to read
-        assert tick(now + timedelta(seconds=31)) == {"refresh-new-fan-profiles": 0}  # none left to read
+        assert tick(now + timedelta(seconds=31))["refresh-new-fan-profiles"] == 0  # none left to read
 
 
 def test_unverified_accounts_are_not_asked() -> None:
     account = make_account(account_type="subscription", verified=False)
     Fan.objects.create(account=account, openid="o1", is_following=True)
     assert refresh_new_fan_profiles.call(account.pk) == 0
+
+
+def test_stalled_syncs_are_resumed_and_scheduled_syncs_started() -> None:
+    from liucun.accounts.actions import update_account
+    from liucun.fans.models import SyncJob, SyncStatus
+
+    quiet = make_account()
+    hourly = update_account(make_account(), sync_every_hours=1)
+    stalled = SyncJob.objects.create(
+        account=quiet, status=SyncStatus.RUNNING, heartbeat_at=datetime.now(UTC) - timedelta(minutes=10)
+    )
+    before = DBTaskResult.objects.count()
+    done = tick(datetime.now(UTC) + timedelta(days=1))
+    assert done["resume-stalled-syncs"] == 1 and done["scheduled-follower-syncs"] == 1
+    assert SyncJob.objects.filter(account=hourly, status=SyncStatus.QUEUED).count() == 1
+    assert not SyncJob.objects.filter(account=quiet).exclude(pk=stalled.pk).exists()
+    assert DBTaskResult.objects.count() - before >= 2  # the resumed job and the new one

@@ -33,6 +33,12 @@ def _add_account_flags(parser: ArgumentParser, *, required: bool) -> None:
     parser.add_argument("--mode", dest="encryption_mode", choices=EncryptionMode.values)
     parser.add_argument("--api-base", dest="api_base_url", help="API base URL (a wxsim URL in development)")
     parser.add_argument("--welcome", dest="welcome_text", help="text sent to a fan who follows")
+    parser.add_argument(
+        "--sync-every-hours",
+        dest="sync_every_hours",
+        type=int,
+        help="incremental follower sync every N hours (0: off)",
+    )
 
 
 class Command(BaseCommand):

@@ -1,0 +1,52 @@
+"""Roles granted per official account, and the audit log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from liucun.accounts.models import OfficialAccount
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", "客服 agent"
+    OPERATOR = "operator", "运营 operator"
+    ADMIN = "admin", "管理员 admin"
+
+
+# Each role can do everything the roles below it can.
+ROLE_RANK = {Role.AGENT: 1, Role.OPERATOR: 2, Role.ADMIN: 3}
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "account"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} is {self.role} of {self.account_id}"
+
+
+class AuditEntry(models.Model):
+    """One write: who, when, on which account, what changed. Never updated or deleted."""
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # For writes without a staff member: "system", "worker", "api-token:<name>", "cli".
+    actor_label = models.CharField(max_length=80)
+    account = models.ForeignKey(OfficialAccount, null=True, blank=True, on_delete=models.SET_NULL)
+    action = models.CharField(max_length=80)
+    target = models.CharField(max_length=200, blank=True, default="")
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "at"], name="audit_account_time")]
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.target}"
