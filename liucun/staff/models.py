@@ -50,3 +50,24 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.target}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API: acts as its user, capped at `max_role`, optionally on fewer accounts.
+
+    Only a SHA-256 of the key is stored; the key is shown once, when the token is made.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    max_role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+    # Empty: every account the user may see. Otherwise only these.
+    accounts = models.ManyToManyField(OfficialAccount, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
