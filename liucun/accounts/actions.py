@@ -23,6 +23,7 @@ EDITABLE_FIELDS = (
     "welcome_text",
     "is_active",
     "sync_every_hours",
+    "privacy_on_unfollow",
 )
 
 

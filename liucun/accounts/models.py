@@ -31,6 +31,11 @@ class AccountType(models.TextChoices):
     SUBSCRIPTION = SUBSCRIPTION, "订阅号 subscription account"
 
 
+class PrivacyOnUnfollow(models.TextChoices):
+    ERASE = "erase", "erase personal data, keep a pseudonymous lifecycle record"
+    KEEP = "keep", "keep everything (only with the fans' consent; see docs/privacy.md)"
+
+
 class OfficialAccount(models.Model):
     appid = models.CharField(max_length=18, unique=True, validators=[appid_validator])
     original_id = models.CharField(max_length=40, unique=True, validators=[original_id_validator])
@@ -50,6 +55,9 @@ class OfficialAccount(models.Model):
         help_text="WeChat's API host, or a wxsim URL for development and tests.",
     )
     welcome_text = models.TextField(blank=True, default="")
+    privacy_on_unfollow = models.CharField(
+        max_length=8, choices=PrivacyOnUnfollow.choices, default=PrivacyOnUnfollow.ERASE
+    )
     # Incremental follower sync every this many hours (0: only when an operator starts one).
     sync_every_hours = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)

@@ -11,7 +11,7 @@ from ninja.errors import HttpError
 
 from liucun.api.schemas import AccountOut, FanOut, FanPage, SyncJobOut, TimelineOut
 from liucun.api.scope import account_for, principal
-from liucun.fans import queries
+from liucun.fans import privacy, queries
 from liucun.fans.actions import SyncAlreadyRunning, start_follower_sync
 from liucun.fans.models import Fan, SyncJob
 from liucun.staff.models import Role
@@ -93,9 +93,8 @@ def fan_timeline(request: HttpRequest, appid: str, openid: str) -> dict[str, Any
 @router.post("/accounts/{appid}/syncs", response={202: SyncJobOut}, summary="Start a follower sync")
 def start_sync(request: HttpRequest, appid: str) -> Status[SyncJob]:
     account = account_for(request, appid, Role.OPERATOR)
-    who = principal(request)
     try:
-        job = start_follower_sync(who.user if who.token is None else who.label, account)
+        job = start_follower_sync(_actor(request), account)
     except SyncAlreadyRunning as exc:
         raise HttpError(409, f"sync {exc.job.pk} is already {exc.job.status}") from None
     return Status(202, job)
@@ -108,3 +107,25 @@ def sync_status(request: HttpRequest, appid: str, job_id: int) -> SyncJob:
     if job is None:
         raise HttpError(404, "no such sync")
     return job
+
+
+@router.get("/accounts/{appid}/fans/{openid}/export", summary="Everything held about a fan (audited)")
+def export_fan(request: HttpRequest, appid: str, openid: str) -> dict[str, Any]:
+    account = account_for(request, appid, Role.ADMIN)
+    try:
+        return privacy.export_fan(account, openid, _actor(request))
+    except Fan.DoesNotExist:
+        raise HttpError(404, "no such fan") from None
+
+
+@router.post("/accounts/{appid}/fans/{openid}/erase", summary="Erase a fan's personal data (audited)")
+def erase_fan(request: HttpRequest, appid: str, openid: str) -> dict[str, Any]:
+    account = account_for(request, appid, Role.ADMIN)
+    if not privacy.erase_fan(account, openid, _actor(request), "request"):
+        raise HttpError(404, "no such fan")
+    return {"erased": openid}
+
+
+def _actor(request: HttpRequest) -> Any:
+    who = principal(request)
+    return who.user if who.token is None else who.label

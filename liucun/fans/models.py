@@ -32,6 +32,8 @@ class Fan(models.Model):
     profile_refreshed_at = models.DateTimeField(null=True, blank=True)
     # The follower sync that last found this fan in WeChat's follower list (reconciliation marks).
     last_seen_sync = models.BigIntegerField(null=True, blank=True)
+    # When personal data was last erased (privacy policy on unfollow, or a fan's request).
+    personal_data_erased_at = models.DateTimeField(null=True, blank=True)
     remark = models.CharField(max_length=30, blank=True, default="")
     attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -66,3 +66,11 @@ def sync_followers(job_id: int) -> str:
     finally:
         client.close()
     return f"{job.seen} seen, {job.created_fans} new, {job.reconciled_unfollows} reconciled"
+
+
+@task()
+def erase_after_unfollow() -> int:
+    """Apply each account's privacy policy to fans who unfollowed (docs/privacy.md). Idempotent."""
+    from liucun.fans.privacy import erase_after_unfollow as erase
+
+    return erase()

@@ -82,7 +82,18 @@ def _enqueue_scheduled_syncs() -> int:
     return count
 
 
+def _erase_after_unfollow() -> int:
+    from liucun.fans.privacy import erasure_due
+    from liucun.fans.tasks import erase_after_unfollow
+
+    if not erasure_due().exists():
+        return 0
+    erase_after_unfollow.enqueue()
+    return 1
+
+
 SCHEDULE = [
+    Periodic("privacy-erase-after-unfollow", timedelta(minutes=1), _erase_after_unfollow),
     Periodic("refresh-new-fan-profiles", timedelta(seconds=30), _enqueue_profile_refreshes),
     Periodic("resume-stalled-syncs", timedelta(minutes=1), _resume_stalled_syncs),
     Periodic("scheduled-follower-syncs", timedelta(minutes=5), _enqueue_scheduled_syncs),

@@ -34,7 +34,7 @@ def test_new_fans_get_their_profile_read_in_batches() -> None:
         now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
         assert tick(now)["refresh-new-fan-profiles"] == 1
         assert "refresh-new-fan-profiles" not in tick(now + timedelta(seconds=10))  # not due again yet
-        assert DBTaskResult.objects.count() == 1
+        assert DBTaskResult.objects.filter(task_path__endswith="refresh_new_fan_profiles").count() == 1
         assert refresh_new_fan_profiles.call(account.pk) == 150  # two batchget calls: 100 + 50
         fan = Fan.objects.get(account=account, openid=openids[7])
         truth = next(f for f in control.fans(account.appid) if f["openid"] == openids[7])

@@ -1,0 +1,109 @@
+"""The privacy policy on unfollow, per-fan export and erasure on request."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from liucun.accounts.actions import update_account
+from liucun.events.models import Event
+from liucun.fans.models import Fan, FollowPeriod
+from liucun.fans.privacy import REDACTED, erase_after_unfollow
+from liucun.staff.api_tokens import create_api_token
+from liucun.staff.models import AuditEntry, Membership, Role
+from liucun.testing.factories import make_account
+
+pytestmark = pytest.mark.django_db
+T = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
+
+
+def _fan_with_history(account, openid: str, *, following: bool) -> Fan:
+    fan = Fan.objects.create(
+        account=account,
+        openid=openid,
+        is_following=following,
+        unionid="uUnion",
+        remark="VIP 张女士",
+        attributes={"phone": "13800000000", "store": "静安店"},
+        unfollowed_at=None if following else T,
+        channel="store_1",
+    )
+    FollowPeriod.objects.create(
+        account=account, fan=fan, followed_at=T, unfollowed_at=None if following else T, channel="store_1"
+    )
+    Event.objects.create(
+        account=account,
+        openid=openid,
+        kind="text",
+        dedupe_key=f"msg:{openid}",
+        wechat_time=T,
+        received_at=T,
+        payload={"Content": "我的手机是13800000000", "MsgId": "1"},
+        reply="<xml>...</xml>",
+    )
+    Event.objects.create(
+        account=account,
+        openid=openid,
+        kind="event.subscribe",
+        dedupe_key=f"evt:{openid}",
+        wechat_time=T,
+        received_at=T,
+        payload={"Event": "subscribe", "EventKey": "qrscene_store_1"},
+    )
+    return fan
+
+
+def test_unfollowed_fans_lose_personal_data_and_keep_their_lifecycle() -> None:
+    account = make_account()
+    _fan_with_history(account, "oGone", following=False)
+    _fan_with_history(account, "oStays", following=True)
+    assert erase_after_unfollow() == 1
+    gone = Fan.objects.get(openid="oGone")
+    assert (gone.remark, gone.attributes, gone.unionid) == ("", {}, "")
+    assert gone.channel == "store_1" and gone.personal_data_erased_at is not None
+    text = Event.objects.get(openid="oGone", kind="text")
+    assert text.payload == {"Content": REDACTED, "MsgId": "1"} and text.reply == ""
+    assert Event.objects.get(openid="oGone", kind="event.subscribe").payload["EventKey"] == "qrscene_store_1"
+    assert FollowPeriod.objects.get(fan=gone).unfollowed_at == T
+    stays = Fan.objects.get(openid="oStays")
+    assert stays.remark == "VIP 张女士"
+    assert erase_after_unfollow() == 0  # done once, not again
+    assert (
+        AuditEntry.objects.filter(action="fans.erase_personal_data", actor_label="privacy-policy").count()
+        == 1
+    )
+
+
+def test_accounts_may_keep_data_by_policy() -> None:
+    account = update_account(make_account(), privacy_on_unfollow="keep")
+    _fan_with_history(account, "oKept", following=False)
+    assert erase_after_unfollow() == 0
+    assert Fan.objects.get(openid="oKept").attributes["phone"] == "13800000000"
+
+
+def test_export_and_erase_on_request_through_the_api(client: Client) -> None:
+    account = make_account()
+    _fan_with_history(account, "oAsks", following=True)
+    users = get_user_model().objects
+    admin, operator = (
+        users.create_user("admin1", password="x" * 12),
+        users.create_user("op1", password="x" * 12),
+    )
+    Membership.objects.create(user=admin, account=account, role=Role.ADMIN)
+    Membership.objects.create(user=operator, account=account, role=Role.OPERATOR)
+    _, admin_key = create_api_token(admin, "dpo", max_role=Role.ADMIN)
+    _, op_key = create_api_token(operator, "ops", max_role=Role.OPERATOR)
+    base = f"/api/accounts/{account.appid}/fans/oAsks"
+    assert client.get(f"{base}/export", HTTP_AUTHORIZATION=f"Bearer {op_key}").status_code == 403
+    exported = client.get(f"{base}/export", HTTP_AUTHORIZATION=f"Bearer {admin_key}").json()
+    assert exported["fan"]["attributes"]["phone"] == "13800000000"
+    assert [e["kind"] for e in exported["events"]] == ["text", "event.subscribe"]
+    assert client.post(f"{base}/erase", HTTP_AUTHORIZATION=f"Bearer {op_key}").status_code == 403
+    assert client.post(f"{base}/erase", HTTP_AUTHORIZATION=f"Bearer {admin_key}").status_code == 200
+    fan = Fan.objects.get(openid="oAsks")
+    assert fan.attributes == {} and fan.is_following  # still a fan, just without personal data
+    actions = set(AuditEntry.objects.filter(account=account).values_list("action", flat=True))
+    assert {"fans.export_personal_data", "fans.erase_personal_data"} <= actions
