@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ninja",
     "liucun.accounts",
+    "liucun.crm",
     "liucun.events",
     "liucun.fans",
     "liucun.inbound",

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.security import HttpBearer, django_auth
 
+from liucun.api.crm_routes import router as crm_router
 from liucun.api.routes import router
 from liucun.staff.api_tokens import Principal, authenticate_key
 
@@ -20,12 +21,13 @@ class TokenAuth(HttpBearer):
 api = NinjaAPI(
     title="Liucun API",
     version="1",
-    description="Official accounts, fans, timelines and follower syncs. Authenticate with "
-    "`Authorization: Bearer lc_...` (an API token) or a console session.",
+    description="Official accounts, fans, timelines, follower syncs and CRM data (CSV import and export). "
+    "Authenticate with `Authorization: Bearer lc_...` (an API token) or a console session.",
     auth=[TokenAuth(), django_auth],
     urls_namespace="api",
 )
 api.add_router("/", router)
+api.add_router("/", crm_router)
 
 
 @api.exception_handler(PermissionError)
