@@ -3,8 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock pyproject.toml | sha1sum | cut -c1-12)
+NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | sha1sum | cut -c1-12)
 
-.PHONY: run test test-sqlite test-postgres lint typecheck install lock bench-ingest clean
+.PHONY: run test test-sqlite test-postgres lint typecheck install browser messages lock bench-ingest clean
 
 $(STAMP):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Liucun needs Python 3.11)"; exit 1; }
@@ -13,7 +14,13 @@ $(STAMP):
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-*; touch $@
 
-install: $(STAMP)
+# The console's front-end packages (Apache ECharts), exactly as package-lock.json pins them.
+$(NODE_STAMP): package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm not found (the console's assets install with Node's npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@rm -f node_modules/.installed-*; touch $@
+
+install: $(STAMP) $(NODE_STAMP)
 
 ## Start Liucun on the embedded default (SQLite, built-in worker, demo account).
 run: install
@@ -29,11 +36,20 @@ lint: install
 typecheck: install
 	$(BIN)/mypy liucun wxsim
 
-test-sqlite: install
+# Browser tests drive Debian's chromium headless; this installs it (and CJK fonts) when the machine lacks it.
+browser: install
+	scripts/ensure-browser
+
+test-sqlite: install browser
 	$(BIN)/pytest -n 2 -p no:cacheprovider
 
-test-postgres: install
+test-postgres: install browser
 	scripts/with-postgres $(BIN)/pytest -n 2 -p no:cacheprovider
+
+## Re-extract the console's translatable strings and compile them (needs GNU gettext; the .mo is committed).
+messages: install
+	cd liucun && DJANGO_SETTINGS_MODULE=liucun.settings ../$(BIN)/django-admin makemessages -l zh_Hans -i "*/tests/*" -i "testing/*"
+	cd liucun && DJANGO_SETTINGS_MODULE=liucun.settings ../$(BIN)/django-admin compilemessages -l zh_Hans
 
 ## Regenerate the lock files after changing pyproject.toml.
 lock: install
@@ -44,4 +60,4 @@ bench-ingest: install
 	$(BIN)/python -m bench.ingest
 
 clean:
-	rm -rf $(VENV) var/test* .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules var/test* .mypy_cache .ruff_cache

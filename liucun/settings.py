@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    "django_htmx",
     "liucun.accounts",
     "liucun.crm",
     "liucun.events",
@@ -68,17 +69,21 @@ INSTALLED_APPS = [
     "liucun.inbound",
     "liucun.runner",
     "liucun.staff",
+    "liucun.tags",
+    "liucun.console",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "liucun.urls"
@@ -94,6 +99,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
             ],
         },
     },
@@ -122,6 +128,7 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 TIME_ZONE = env_str("LIUCUN_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "liucun" / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -132,15 +139,27 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Front-end packages come from the npm registry at install (package-lock.json); nothing loads from a CDN.
+STATICFILES_DIRS = [("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist")]
 
 SESSION_COOKIE_SECURE = env_bool("LIUCUN_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("LIUCUN_SESSION_HOURS", 12, minimum=1, maximum=24 * 30) * 3600
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:home"
+# Console login throttling (liucun.staff.throttle): failures within the lock window, per username and per IP.
+LIUCUN_LOGIN_MAX_FAILURES = env_int("LIUCUN_LOGIN_MAX_FAILURES", 5, minimum=1)
+LIUCUN_LOGIN_MAX_FAILURES_PER_IP = env_int("LIUCUN_LOGIN_MAX_FAILURES_PER_IP", 20, minimum=1)
+LIUCUN_LOGIN_LOCK_SECONDS = env_int("LIUCUN_LOGIN_LOCK_SECONDS", 900, minimum=10)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if env_bool("LIUCUN_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if not DEBUG:
+    SECURE_HSTS_SECONDS = env_int("LIUCUN_HSTS_SECONDS", 0, minimum=0)
+    SECURE_REFERRER_POLICY = "same-origin"
 
 # --- WeChat ---------------------------------------------------------------------------------------------
 # Largest callback body accepted. WeChat's own messages are a few KiB; 64 KiB leaves room for long text.

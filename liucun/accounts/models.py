@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.validators import RegexValidator, URLValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from liucun.accounts.capabilities import SERVICE, SUBSCRIPTION, Capabilities, capabilities_for
 from liucun.accounts.fields import SealedTextField
@@ -21,19 +22,19 @@ def default_api_base() -> str:
 
 
 class EncryptionMode(models.TextChoices):
-    PLAINTEXT = "plaintext", "明文模式 plaintext"
-    COMPATIBLE = "compatible", "兼容模式 compatible"
-    SAFE = "safe", "安全模式 safe"
+    PLAINTEXT = "plaintext", _("plaintext")
+    COMPATIBLE = "compatible", _("compatible")
+    SAFE = "safe", _("safe")
 
 
 class AccountType(models.TextChoices):
-    SERVICE = SERVICE, "服务号 service account"
-    SUBSCRIPTION = SUBSCRIPTION, "订阅号 subscription account"
+    SERVICE = SERVICE, _("service account")
+    SUBSCRIPTION = SUBSCRIPTION, _("subscription account")
 
 
 class PrivacyOnUnfollow(models.TextChoices):
-    ERASE = "erase", "erase personal data, keep a pseudonymous lifecycle record"
-    KEEP = "keep", "keep everything (only with the fans' consent; see docs/privacy.md)"
+    ERASE = "erase", _("erase personal data, keep a pseudonymous lifecycle record")
+    KEEP = "keep", _("keep everything (only with the fans' consent; see docs/privacy.md)")
 
 
 class OfficialAccount(models.Model):

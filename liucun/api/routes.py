@@ -56,6 +56,7 @@ class FanQuery(Schema):
     followed_before: datetime | None = None
     interacted_after: datetime | None = None
     openid_prefix: str | None = None
+    tag: int | None = None
     ordering: str = "-followed_at"
     page: int = 1
     page_size: int = 50

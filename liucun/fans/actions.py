@@ -62,3 +62,28 @@ def start_follower_sync(actor: AbstractBaseUser | str, account: OfficialAccount)
     sync_followers.enqueue(job.pk)
     record(actor, "fans.start_follower_sync", account=account, target=f"sync {job.pk}")
     return job
+
+
+class SyncNotResumable(Exception):
+    pass
+
+
+@transaction.atomic
+def resume_follower_sync(actor: AbstractBaseUser | str, account: OfficialAccount, job_id: int) -> SyncJob:
+    """Queue a failed sync again; it continues after its last finished page (its checkpoint)."""
+    from liucun.fans.tasks import sync_followers
+
+    OfficialAccount.objects.select_for_update().filter(pk=account.pk).first()
+    job = SyncJob.objects.select_for_update().filter(account=account, pk=job_id).first()
+    if job is None or job.status != SyncStatus.FAILED:
+        raise SyncNotResumable("only a failed sync can be resumed")
+    active = SyncJob.objects.filter(
+        account=account, status__in=[SyncStatus.QUEUED, SyncStatus.RUNNING]
+    ).first()
+    if active is not None:
+        raise SyncAlreadyRunning(active)
+    job.status, job.error = SyncStatus.QUEUED, ""
+    job.save(update_fields=["status", "error"])
+    sync_followers.enqueue(job.pk)
+    record(actor, "fans.resume_follower_sync", account=account, target=f"sync {job.pk}")
+    return job

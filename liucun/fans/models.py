@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from liucun.accounts.models import OfficialAccount
 
@@ -55,10 +56,10 @@ class Fan(models.Model):
 
 
 class FollowSource(models.TextChoices):
-    CALLBACK = "callback", "callback"
-    SYNC = "sync", "follower sync"
-    IMPORT = "import", "bulk import"
-    RECONCILED = "reconciled", "reconciled by sync"
+    CALLBACK = "callback", _("callback")
+    SYNC = "sync", _("follower sync")
+    IMPORT = "import", _("bulk import")
+    RECONCILED = "reconciled", _("reconciled by sync")
 
 
 class FollowPeriod(models.Model):
@@ -85,10 +86,10 @@ class FollowPeriod(models.Model):
 
 
 class SyncStatus(models.TextChoices):
-    QUEUED = "queued", "queued"
-    RUNNING = "running", "running"
-    DONE = "done", "done"
-    FAILED = "failed", "failed"
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
 
 
 class SyncJob(models.Model):

@@ -41,6 +41,7 @@ class FanFilter:
     followed_before: datetime | None = None
     interacted_after: datetime | None = None
     openid_prefix: str | None = None
+    tag: int | None = None  # a Tag's primary key: fans carrying it
 
 
 def fans(account: OfficialAccount, filt: FanFilter, ordering: str = "-followed_at") -> QuerySet[Fan]:
@@ -59,6 +60,8 @@ def fans(account: OfficialAccount, filt: FanFilter, ordering: str = "-followed_a
         qs = qs.filter(last_interaction_at__gte=filt.interacted_after)
     if filt.openid_prefix:
         qs = qs.filter(openid__startswith=filt.openid_prefix)
+    if filt.tag is not None:
+        qs = qs.filter(fantags__tag_id=filt.tag)
     if filt.window_open is not None:
         now = datetime.now(UTC)
         open_q = Q(last_message_at__gte=now - MESSAGE_WINDOW) | Q(last_event_at__gte=now - EVENT_WINDOW)
@@ -75,3 +78,14 @@ def timeline(
         Event.objects.filter(account=account, openid=openid).order_by("-wechat_time", "-id")[:limit]
     )
     return fan, periods, events
+
+
+def window_closes_at(fan: Fan) -> datetime | None:
+    """When the customer-service window closes, if it is open now (the later of the two windows)."""
+    ends = [
+        t + span
+        for t, span in ((fan.last_message_at, MESSAGE_WINDOW), (fan.last_event_at, EVENT_WINDOW))
+        if t is not None
+    ]
+    end = max(ends, default=None)
+    return end if end is not None and end > datetime.now(UTC) else None

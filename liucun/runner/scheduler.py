@@ -92,10 +92,44 @@ def _erase_after_unfollow() -> int:
     return 1
 
 
+def _resume_stalled_tag_jobs() -> int:
+    """Tag jobs whose worker died (no heartbeat) are queued again; they resume from their checkpoint."""
+    from django.db.models import Q
+
+    from liucun.tags.models import TagJob, TagJobStatus
+    from liucun.tags.tasks import run_tag_job
+
+    cutoff = datetime.now(UTC) - STALLED_AFTER
+    stalled = list(
+        TagJob.objects.filter(status=TagJobStatus.RUNNING)
+        .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True))
+        .values_list("pk", flat=True)
+    )
+    for job_id in stalled:
+        run_tag_job.enqueue(job_id)
+    return len(stalled)
+
+
+def _resume_stalled_imports() -> int:
+    from liucun.crm.upkeep import resume_stalled_imports
+
+    return resume_stalled_imports()
+
+
+def _drop_stale_uploads() -> int:
+    from liucun.crm.tasks import drop_stale_uploads
+
+    drop_stale_uploads.enqueue()
+    return 1
+
+
 SCHEDULE = [
     Periodic("privacy-erase-after-unfollow", timedelta(minutes=1), _erase_after_unfollow),
     Periodic("refresh-new-fan-profiles", timedelta(seconds=30), _enqueue_profile_refreshes),
     Periodic("resume-stalled-syncs", timedelta(minutes=1), _resume_stalled_syncs),
+    Periodic("resume-stalled-tag-jobs", timedelta(minutes=1), _resume_stalled_tag_jobs),
+    Periodic("resume-stalled-imports", timedelta(minutes=1), _resume_stalled_imports),
+    Periodic("drop-stale-uploads", timedelta(hours=1), _drop_stale_uploads),
     Periodic("scheduled-follower-syncs", timedelta(minutes=5), _enqueue_scheduled_syncs),
 ]
 

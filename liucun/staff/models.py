@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from liucun.accounts.models import OfficialAccount
 
 
 class Role(models.TextChoices):
-    AGENT = "agent", "客服 agent"
-    OPERATOR = "operator", "运营 operator"
-    ADMIN = "admin", "管理员 admin"
+    AGENT = "agent", _("agent")
+    OPERATOR = "operator", _("operator")
+    ADMIN = "admin", _("admin")
 
 
 # Each role can do everything the roles below it can.
@@ -71,3 +72,21 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class LoginFailure(models.Model):
+    """A failed console login, kept for throttling (liucun.staff.throttle) and pruned after the window."""
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(auto_now_add=True)
+    username = models.CharField(max_length=150)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username", "at"], name="loginfail_username"),
+            models.Index(fields=["ip", "at"], name="loginfail_ip"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} from {self.ip}"

@@ -26,7 +26,7 @@ def make_account(
     name: str | None = None,
 ) -> OfficialAccount:
     appid = "wx" + secrets.token_hex(8)
-    fields = dict(
+    fields: dict[str, Any] = dict(
         original_id="gh_" + secrets.token_hex(6),
         name=name or f"测试账号 {appid[-4:]}",
         account_type=account_type,

@@ -70,3 +70,26 @@ def running_server(*, workers: int = 2, threads: int = 4, env: dict[str, str] | 
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextmanager
+def running_worker(env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """`liucun worker` (every queue, no periodic schedule) on the test database."""
+    process_env = dict(
+        os.environ, DATABASE_URL=database_url_for_tests(), LIUCUN_LOG_LEVEL="WARNING", **(env or {})
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "liucun.cli", "worker", "--no-schedule", "--interval", "0.2"],
+        env=process_env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -212,6 +212,12 @@ class WeChatClient:
             raise PermanentError(path, None, f"HTTP {response.status_code}")
         return response
 
+    def __enter__(self) -> WeChatClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self._http.close()
 

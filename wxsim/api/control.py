@@ -94,6 +94,9 @@ def list_fans(request: Request) -> dict[str, Any]:
 @api("POST", "/wxsim/act", token=False, faults=False)
 def act(request: Request) -> Any:
     body = dict(request.json())
+    # The fan acts, but WeChat's callback never reaches the account (it does happen): only a follower
+    # sync can find out. The ground truth still records the action.
+    drop_callback = bool(body.pop("drop_callback", False))
     try:
         done = apply_action(
             request.world,
@@ -106,6 +109,8 @@ def act(request: Request) -> Any:
         )
     except ActionError as exc:
         return _bad(str(exc))
+    if drop_callback:
+        return {"openid": done.fan.openid, "action": done.action, "time": done.at, "delivery": None}
     result = deliver(
         done.account, done.xml, done.fan.openid, done.at, retries=int(request.query.get("retries", "3"))
     )

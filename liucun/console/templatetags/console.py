@@ -1,0 +1,94 @@
+"""Template helpers of the console: query strings for sort/page links, and readable event lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from defusedxml import ElementTree
+from django import template
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+register = template.Library()
+
+KIND_LABELS = {
+    "text": gettext_noop("Message"),
+    "image": gettext_noop("Image"),
+    "voice": gettext_noop("Voice"),
+    "video": gettext_noop("Video"),
+    "shortvideo": gettext_noop("Short video"),
+    "location": gettext_noop("Location"),
+    "link": gettext_noop("Link"),
+    "event.subscribe": gettext_noop("Follow"),
+    "event.unsubscribe": gettext_noop("Unfollow"),
+    "event.scan": gettext_noop("Scanned a code"),
+    "event.click": gettext_noop("Menu click"),
+    "event.view": gettext_noop("Opened a menu link"),
+    "event.location": gettext_noop("Reported location"),
+    "event.templatesendjobfinish": gettext_noop("Template message delivered"),
+    "event.masssendjobfinish": gettext_noop("Mass message finished"),
+    "sync.unfollow_reconciled": gettext_noop("Unfollow found by sync"),
+}
+
+
+@register.simple_tag(takes_context=True)
+def qs(context: dict[str, Any], **changes: Any) -> str:
+    """The current query string with some parameters replaced (None or "" removes them)."""
+    params: QueryDict = context["request"].GET.copy()
+    for key, value in changes.items():
+        params.pop(key, None)
+        if value not in (None, ""):
+            params[key] = str(value)
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context: dict[str, Any], field: str) -> str:
+    """Link for a column header: sorts by `field` descending first, then toggles."""
+    current = context["request"].GET.get("ordering", "")
+    target = field if current == f"-{field}" else f"-{field}"
+    return qs(context, ordering=target, page=None)
+
+
+@register.filter
+def kind_label(kind: str) -> str:
+    label = KIND_LABELS.get(kind)
+    if label:
+        return _(label)
+    return kind.removeprefix("event.")
+
+
+@register.filter
+def event_summary(payload: dict[str, Any]) -> str:
+    """The part of a stored message or event an operator wants to read."""
+    if not isinstance(payload, dict):
+        return ""
+    if payload.get("MsgType") == "location":
+        return f"{payload.get('Label', '')} ({payload.get('Location_X')}, {payload.get('Location_Y')})"
+    for field in ("Content", "Title", "Recognition"):
+        if payload.get(field):
+            return str(payload[field])
+    key = str(payload.get("EventKey") or "")
+    if key:
+        return key.removeprefix("qrscene_")
+    if payload.get("sync_job"):
+        return _("follower sync %(job)s") % {"job": payload["sync_job"]}
+    return ""
+
+
+@register.filter
+def reply_summary(reply_xml: str) -> str:
+    """What Liucun answered, from the stored passive reply (our own XML, parsed safely all the same)."""
+    if not reply_xml or not reply_xml.lstrip().startswith("<"):
+        return ""
+    try:
+        root = ElementTree.fromstring(reply_xml)
+    except ElementTree.ParseError:
+        return ""
+    content = root.findtext("Content")
+    if content:
+        return content
+    title = root.findtext("Articles/item/Title")
+    return f"[{root.findtext('MsgType') or ''}] {title or ''}".strip()

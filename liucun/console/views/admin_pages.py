@@ -1,0 +1,82 @@
+"""Account settings, staff roles and the audit log: admins only."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from liucun.accounts.actions import update_account
+from liucun.accounts.models import OfficialAccount
+from liucun.console.forms import AccountSettingsForm
+from liucun.console.scope import ConsoleRequest, account_page
+from liucun.staff.actions import grant_role, revoke_role
+from liucun.staff.models import AuditEntry, Membership, Role
+
+SETTINGS_FIELDS = ("name", "welcome_text", "sync_every_hours", "privacy_on_unfollow")
+
+
+@account_page(Role.ADMIN)
+def account_settings(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
+    initial = {name: getattr(account, name) for name in SETTINGS_FIELDS}
+    form = AccountSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if initial.get(k) != v}
+        try:
+            if changes:
+                update_account(account, actor=request.user, **changes)
+            messages.success(request, _("Settings saved."))
+            return redirect("console:settings", appid=account.appid)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(request, "console/settings.html", {"form": form, "account": account})
+
+
+@account_page(Role.ADMIN)
+def staff_page(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
+    members = Membership.objects.filter(account=account).select_related("user").order_by("user__username")
+    return render(request, "console/staff.html", {"members": members, "roles": Role.choices})
+
+
+@account_page(Role.ADMIN)
+@require_POST
+def staff_grant(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
+    user = get_user_model().objects.filter(username=request.POST.get("username", "").strip()).first()
+    role = request.POST.get("role", "")
+    if user is None:
+        messages.error(request, _("No staff member has that username."))
+    elif role not in Role.values:
+        messages.error(request, _("Unknown role."))
+    else:
+        grant_role(request.user, user, account, Role(role))
+        messages.success(request, _("Role granted."))
+    return redirect("console:staff", appid=account.appid)
+
+
+@account_page(Role.ADMIN)
+@require_POST
+def staff_revoke(request: ConsoleRequest, account: OfficialAccount, user_id: int) -> HttpResponse:
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is not None and user.pk != request.user.pk and revoke_role(request.user, user, account):
+        messages.success(request, _("Role revoked."))
+    else:
+        messages.error(request, _("That role cannot be revoked here."))
+    return redirect("console:staff", appid=account.appid)
+
+
+@account_page(Role.ADMIN)
+def audit_log(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
+    entries = AuditEntry.objects.filter(account=account).select_related("actor")
+    action = request.GET.get("action", "").strip()
+    if action:
+        entries = entries.filter(action__startswith=action)
+    actor = request.GET.get("actor", "").strip()
+    if actor:
+        entries = entries.filter(actor_label=actor)
+    page = Paginator(entries.order_by("-at", "-id"), 50).get_page(request.GET.get("page"))
+    return render(request, "console/audit.html", {"page": page, "action": action, "actor": actor})

@@ -1,0 +1,109 @@
+"""Fan remark and attributes, CSV import and export from the console (the crm app does the work)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from liucun.accounts.models import OfficialAccount
+from liucun.console.forms import ImportForm
+from liucun.console.scope import ConsoleRequest, account_page
+from liucun.console.tagging import tag_choices
+from liucun.console.views.fans import filter_form
+from liucun.crm import actions, exports, imports
+from liucun.crm.models import ImportJob
+from liucun.staff.models import Role
+from liucun.wechat.apierrors import WeChatAPIError
+
+STOP_POLLING = 286
+
+
+@account_page(Role.OPERATOR)
+@require_POST
+def fan_remark(request: ConsoleRequest, account: OfficialAccount, openid: str) -> HttpResponse:
+    try:
+        actions.set_remark(request.user, account, openid, request.POST.get("remark", "").strip())
+        messages.success(request, _("Remark saved and synced to WeChat."))
+    except (ValidationError, WeChatAPIError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    return redirect("console:fan", appid=account.appid, openid=openid)
+
+
+@account_page(Role.OPERATOR)
+@require_POST
+def fan_attributes(request: ConsoleRequest, account: OfficialAccount, openid: str) -> HttpResponse:
+    key = request.POST.get("key", "").strip()
+    value = None if request.POST.get("remove") else request.POST.get("value", "").strip()
+    try:
+        actions.set_attributes(request.user, account, openid, {key: value})
+        messages.success(request, _("Attributes saved."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("console:fan", appid=account.appid, openid=openid)
+
+
+@account_page(Role.OPERATOR)
+def fans_csv(request: ConsoleRequest, account: OfficialAccount) -> HttpResponseBase:
+    form = filter_form(request, account)
+    if form.errors:
+        return HttpResponse(_("The fan filter is not valid."), status=400)
+    rows = exports.fan_csv_rows(request.user, account, form.fan_filter(), form.ordering_value())
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="fans-{account.appid}-{stamp}.csv"'
+    return response
+
+
+@account_page(Role.OPERATOR)
+def imports_page(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = imports.start_import(
+                request.user,
+                account,
+                form.cleaned_data["file"],
+                form.mapping(),
+                dry_run=True,
+                filename=form.cleaned_data["file"].name,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("console:import", appid=account.appid, job_id=job.pk)
+    jobs = Paginator(ImportJob.objects.filter(account=account).order_by("-id"), 20)
+    context = {"form": form, "page": jobs.get_page(request.GET.get("page")), "tags": tag_choices(account)}
+    return render(request, "console/imports.html", context)
+
+
+def _job(account: OfficialAccount, job_id: int) -> ImportJob:
+    job = ImportJob.objects.filter(account=account, pk=job_id).first()
+    if job is None:
+        raise Http404("no such import")
+    return job
+
+
+@account_page(Role.OPERATOR)
+def import_detail(request: ConsoleRequest, account: OfficialAccount, job_id: int) -> HttpResponse:
+    job = _job(account, job_id)
+    template = "console/partials/import_status.html" if request.htmx else "console/import_detail.html"
+    status = STOP_POLLING if request.htmx and job.is_over else 200
+    return render(request, template, {"job": job}, status=status)
+
+
+@account_page(Role.OPERATOR)
+@require_POST
+def import_commit(request: ConsoleRequest, account: OfficialAccount, job_id: int) -> HttpResponse:
+    job = _job(account, job_id)
+    try:
+        imports.commit_import(request.user, account, job.pk)
+        messages.success(request, _("Import is being applied."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("console:import", appid=account.appid, job_id=job.pk)

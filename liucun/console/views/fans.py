@@ -1,0 +1,92 @@
+"""Fan list and fan page. Reads go to liucun.fans.queries; writes to the action functions."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from liucun.accounts.models import OfficialAccount
+from liucun.console.forms import FanFilterForm
+from liucun.console.scope import ConsoleRequest, account_page
+from liucun.console.tagging import tag_choices, tags_of
+from liucun.fans import privacy, queries
+from liucun.fans.models import Fan
+from liucun.staff.models import Role
+
+
+def filter_form(request: ConsoleRequest, account: OfficialAccount) -> FanFilterForm:
+    form = FanFilterForm(request.GET or None, tags=tag_choices(account))
+    if request.GET and not form.is_valid():
+        return form
+    if not request.GET:
+        form.is_valid()  # an unbound form has no cleaned_data; give it the defaults
+        form.cleaned_data = {}
+    return form
+
+
+@account_page(Role.AGENT)
+def fan_list(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
+    form = filter_form(request, account)
+    page = None
+    if not form.errors:
+        qs = queries.fans(account, form.fan_filter(), form.ordering_value())
+        page_size = form.cleaned_data.get("page_size") or 50
+        page = Paginator(qs, page_size).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "open_windows": {f.pk for f in (page.object_list if page else []) if queries.window_open(f)},
+        "tags": tag_choices(account),
+    }
+    template = "console/partials/fan_table.html" if request.htmx else "console/fans.html"
+    return render(request, template, context)
+
+
+def _fan_or_404(account: OfficialAccount, openid: str) -> Fan:
+    fan = Fan.objects.filter(account=account, openid=openid).first()
+    if fan is None:
+        raise Http404("no such fan")
+    return fan
+
+
+@account_page(Role.AGENT)
+def fan_detail(request: ConsoleRequest, account: OfficialAccount, openid: str) -> HttpResponse:
+    _fan_or_404(account, openid)
+    fan, periods, events = queries.timeline(account, openid)
+    context = {
+        "fan": fan,
+        "periods": periods,
+        "events": events,
+        "window_open": queries.window_open(fan),
+        "window_closes": queries.window_closes_at(fan),
+        "fan_tags": tags_of(fan),
+        "all_tags": tag_choices(account),
+        "attributes": sorted((fan.attributes or {}).items()),
+    }
+    return render(request, "console/fan_detail.html", context)
+
+
+@account_page(Role.ADMIN)
+def fan_export(request: ConsoleRequest, account: OfficialAccount, openid: str) -> HttpResponse:
+    _fan_or_404(account, openid)
+    data = privacy.export_fan(account, openid, request.user)
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2, default=str), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="fan-{openid}.json"'
+    return response
+
+
+@account_page(Role.ADMIN)
+@require_POST
+def fan_erase(request: ConsoleRequest, account: OfficialAccount, openid: str) -> HttpResponse:
+    _fan_or_404(account, openid)
+    privacy.erase_fan(account, openid, request.user, "request")
+    messages.success(request, _("Personal data of this fan was erased."))
+    return redirect("console:fan", appid=account.appid, openid=openid)

@@ -1,0 +1,34 @@
+"""The account list and an account's overview."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+
+from liucun.accounts.models import OfficialAccount
+from liucun.console.scope import ConsoleRequest, account_page
+from liucun.fans import stats
+from liucun.fans.models import SyncJob
+from liucun.staff.models import Role
+from liucun.staff.permissions import accounts_visible_to, role_on
+
+
+@login_required
+def home(request: ConsoleRequest) -> HttpResponse:
+    accounts = list(accounts_visible_to(request.user).order_by("name"))
+    if len(accounts) == 1:
+        return redirect("console:overview", appid=accounts[0].appid)
+    rows = [{"account": a, "role": role_on(request.user, a)} for a in accounts]
+    return render(request, "console/home.html", {"rows": rows})
+
+
+@account_page(Role.AGENT)
+def overview(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
+    context = {
+        "headline": stats.headline(account),
+        "series": stats.daily_follows(account, days=30),
+        "channels": stats.channels(account),
+        "last_sync": SyncJob.objects.filter(account=account).order_by("-id").first(),
+    }
+    return render(request, "console/overview.html", context)

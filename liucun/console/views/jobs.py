@@ -1,0 +1,64 @@
+"""Follower sync from the console: start, resume, and live progress (htmx polls a fragment)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from liucun.accounts.models import OfficialAccount
+from liucun.console.scope import ConsoleRequest, account_page
+from liucun.fans.actions import (
+    SyncAlreadyRunning,
+    SyncNotResumable,
+    resume_follower_sync,
+    start_follower_sync,
+)
+from liucun.fans.models import SyncJob, SyncStatus
+from liucun.staff.models import Role
+
+# htmx stops polling when a response has this status (the job is over, nothing more to show).
+STOP_POLLING = 286
+
+
+@account_page(Role.AGENT)
+def sync_page(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
+    jobs = Paginator(SyncJob.objects.filter(account=account).order_by("-id"), 20)
+    return render(request, "console/sync.html", {"page": jobs.get_page(request.GET.get("page"))})
+
+
+@account_page(Role.OPERATOR)
+@require_POST
+def sync_start(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
+    try:
+        job = start_follower_sync(request.user, account)
+        messages.success(request, _("Follower sync %(job)s started.") % {"job": job.pk})
+    except SyncAlreadyRunning as exc:
+        messages.warning(request, _("Sync %(job)s is already running.") % {"job": exc.job.pk})
+    return redirect("console:sync", appid=account.appid)
+
+
+@account_page(Role.OPERATOR)
+@require_POST
+def sync_resume(request: ConsoleRequest, account: OfficialAccount, job_id: int) -> HttpResponse:
+    try:
+        resume_follower_sync(request.user, account, job_id)
+        messages.success(request, _("Sync %(job)s resumes after its last finished page.") % {"job": job_id})
+    except SyncAlreadyRunning as exc:
+        messages.warning(request, _("Sync %(job)s is already running.") % {"job": exc.job.pk})
+    except SyncNotResumable:
+        messages.error(request, _("Only a failed sync can be resumed."))
+    return redirect("console:sync", appid=account.appid)
+
+
+@account_page(Role.AGENT)
+def sync_progress(request: ConsoleRequest, account: OfficialAccount, job_id: int) -> HttpResponse:
+    job = SyncJob.objects.filter(account=account, pk=job_id).first()
+    if job is None:
+        raise Http404("no such sync")
+    over = job.status in (SyncStatus.DONE, SyncStatus.FAILED)
+    status = STOP_POLLING if over and request.htmx else 200
+    return render(request, "console/partials/sync_row.html", {"job": job}, status=status)

@@ -1,0 +1,214 @@
+"""Named writes on tags: WeChat first, then our copy in one transaction with its audit entry.
+
+A WeChat call cannot join our transaction; if the process dies between the two, the next pull (which
+rebuilds the copy from WeChat) repairs it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count
+
+from liucun.accounts.models import OfficialAccount
+from liucun.accounts.wechat_api import client_for
+from liucun.fans.models import Fan
+from liucun.staff.audit import record
+from liucun.tags.models import Tag, TagJob, TagJobKind, TagJobStatus
+from liucun.tags.wechat import MEMBERS_PER_CALL, TagError, call
+
+__all__ = ["MAX_TAGS_PER_ACCOUNT", "MAX_TAGS_PER_FAN", "TagError"]
+
+Actor = AbstractBaseUser | str
+MAX_TAGS_PER_ACCOUNT = 100
+MAX_TAGS_PER_FAN = 20
+NAME_MAX_BYTES = 30
+# Up to this many fans are tagged while the operator waits (one WeChat call); more become a TagJob.
+INLINE_LIMIT = MEMBERS_PER_CALL
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _label(actor: Actor) -> str:
+    return actor if isinstance(actor, str) else actor.get_username()
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise TagError("a tag needs a name")
+    if len(name.encode("utf-8")) > NAME_MAX_BYTES:
+        raise TagError("the name is longer than 30 bytes (10 Chinese characters), WeChat's limit")
+    return name
+
+
+def _tag(account: OfficialAccount, tag_id: int) -> Tag:
+    tag = Tag.objects.filter(account=account, pk=tag_id).first()
+    if tag is None:
+        raise TagError("no such tag on this account")
+    return tag
+
+
+def _editable(tag: Tag) -> Tag:
+    if tag.is_system:
+        raise TagError("WeChat's own tags (0, 1, 2) cannot be changed")
+    return tag
+
+
+def create_tag(actor: Actor, account: OfficialAccount, name: str) -> Tag:
+    name = _clean_name(name)
+    if Tag.objects.filter(account=account).exclude(wechat_id__in=[0, 1, 2]).count() >= MAX_TAGS_PER_ACCOUNT:
+        raise TagError("the account already has 100 tags, WeChat's limit; delete one first")
+    if Tag.objects.filter(account=account, name=name).exists():
+        raise TagError("a tag with this name already exists")
+    with client_for(account) as client:
+        answer = call(client, "/cgi-bin/tags/create", {"tag": {"name": name}})
+    with transaction.atomic():
+        tag = Tag.objects.create(
+            account=account, wechat_id=int(answer["tag"]["id"]), name=name, synced_at=_now()
+        )
+        record(actor, "tags.create", account=account, target=name, changes={"wechat_id": tag.wechat_id})
+    return tag
+
+
+def rename_tag(actor: Actor, account: OfficialAccount, tag_id: int, name: str) -> Tag:
+    tag = _editable(_tag(account, tag_id))
+    name = _clean_name(name)
+    if name == tag.name:
+        return tag
+    if Tag.objects.filter(account=account, name=name).exclude(pk=tag.pk).exists():
+        raise TagError("a tag with this name already exists")
+    with client_for(account) as client:
+        call(client, "/cgi-bin/tags/update", {"tag": {"id": tag.wechat_id, "name": name}})
+    with transaction.atomic():
+        before, tag.name = tag.name, name
+        tag.save(update_fields=["name", "updated_at"])
+        record(actor, "tags.rename", account=account, target=name, changes={"name": [before, name]})
+    return tag
+
+
+def delete_tag(actor: Actor, account: OfficialAccount, tag_id: int) -> None:
+    tag = _editable(_tag(account, tag_id))
+    with client_for(account) as client:
+        call(client, "/cgi-bin/tags/delete", {"tag": {"id": tag.wechat_id}})
+    with transaction.atomic():
+        record(actor, "tags.delete", account=account, target=tag.name, changes={"wechat_id": tag.wechat_id})
+        tag.delete()
+
+
+def _fans(account: OfficialAccount, openids: list[str]) -> dict[str, int]:
+    unique = list(dict.fromkeys(o.strip() for o in openids if o and o.strip()))
+    if not unique:
+        raise TagError("no fans given")
+    found: dict[str, int] = {}
+    for start in range(0, len(unique), 5000):
+        chunk = unique[start : start + 5000]
+        found.update(
+            Fan.objects.filter(account=account, openid__in=chunk, is_following=True).values_list(
+                "openid", "id"
+            )
+        )
+    missing = [o for o in unique if o not in found]
+    if missing:
+        shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise TagError(f"{len(missing)} of these are not following fans of this account: {shown}")
+    return {o: found[o] for o in unique}
+
+
+def _check_room(tag: Tag, fan_ids: dict[str, int]) -> None:
+    """Refuse before calling WeChat when a fan would pass 20 tags, naming who."""
+    full: list[str] = []
+    by_id = {v: k for k, v in fan_ids.items()}
+    ids = list(by_id)
+    for start in range(0, len(ids), 5000):
+        rows = (
+            Fan.objects.filter(pk__in=ids[start : start + 5000])
+            .exclude(fantags__tag=tag)
+            .annotate(n=Count("fantags"))
+            .filter(n__gte=MAX_TAGS_PER_FAN)
+            .values_list("pk", flat=True)
+        )
+        full.extend(by_id[pk] for pk in rows)
+    if full:
+        shown = ", ".join(full[:5]) + (" …" if len(full) > 5 else "")
+        raise TagError(f"{len(full)} fans already have 20 tags, WeChat's limit: {shown}")
+
+
+def tag_fans(actor: Actor, account: OfficialAccount, tag_id: int, openids: list[str]) -> int | TagJob:
+    """Tag fans: inline for one WeChat call's worth, else a TagJob. Returns the count or the job."""
+    return _change_members(actor, account, tag_id, openids, TagJobKind.TAG)
+
+
+def untag_fans(actor: Actor, account: OfficialAccount, tag_id: int, openids: list[str]) -> int | TagJob:
+    return _change_members(actor, account, tag_id, openids, TagJobKind.UNTAG)
+
+
+def _change_members(
+    actor: Actor, account: OfficialAccount, tag_id: int, openids: list[str], kind: TagJobKind
+) -> int | TagJob:
+    from liucun.tags.jobs import apply_batch
+    from liucun.tags.tasks import run_tag_job
+
+    tag = _editable(_tag(account, tag_id))
+    fan_ids = _fans(account, openids)
+    if kind == TagJobKind.TAG:
+        _check_room(tag, fan_ids)
+    if len(fan_ids) <= INLINE_LIMIT:
+        with client_for(account) as client:
+            apply_batch(client, tag, kind, list(fan_ids), fan_ids)
+        record(
+            actor, f"tags.{kind.value}_fans", account=account, target=tag.name, changes={"fans": len(fan_ids)}
+        )
+        return len(fan_ids)
+    with transaction.atomic():
+        job = TagJob.objects.create(
+            account=account,
+            kind=kind,
+            tag=tag,
+            openids=list(fan_ids),
+            total=len(fan_ids),
+            requested_by=_label(actor),
+        )
+        record(
+            actor,
+            f"tags.{kind.value}_fans",
+            account=account,
+            target=tag.name,
+            changes={"job": job.pk, "fans": job.total},
+        )
+        run_tag_job.enqueue(job.pk)
+    return job
+
+
+def start_pull_tags(actor: Actor, account: OfficialAccount) -> TagJob:
+    from liucun.tags.tasks import run_tag_job
+
+    with transaction.atomic():
+        active = TagJob.objects.filter(
+            account=account, kind=TagJobKind.PULL, status__in=[TagJobStatus.QUEUED, TagJobStatus.RUNNING]
+        ).first()
+        if active is not None:
+            return active
+        job = TagJob.objects.create(account=account, kind=TagJobKind.PULL, requested_by=_label(actor))
+        record(actor, "tags.pull", account=account, target=f"job {job.pk}")
+        run_tag_job.enqueue(job.pk)
+    return job
+
+
+def pull_tags(actor: Actor, account: OfficialAccount) -> dict[str, Any]:
+    """Rebuild the copy of tags and memberships from WeChat, now (the job runs this too)."""
+    from liucun.tags.jobs import pull
+
+    result = pull(account)
+    record(actor, "tags.pull", account=account, changes=result)
+    return result
+
+
+from liucun.tags.blacklist import blacklist_fans, sync_blacklist, unblacklist_fans  # noqa: E402
+
+__all__ += ["blacklist_fans", "sync_blacklist", "unblacklist_fans"]
