@@ -40,6 +40,10 @@ class Sql:
         cursor.execute(statement if self.postgres else _for_sqlite(statement), params)
         return cursor
 
+    def executemany(self, cursor: Any, statement: str, rows: list[Any]) -> Any:
+        cursor.executemany(statement if self.postgres else _for_sqlite(statement), rows)
+        return cursor
+
     def dt(self, value: datetime | None) -> Any:
         if value is None or self.postgres:
             return value

@@ -69,15 +69,15 @@ def list_fans(request: HttpRequest, appid: str, q: Query[FanQuery]) -> dict[str,
         raise HttpError(400, f"page starts at 1; page_size is 1 to {queries.MAX_PAGE_SIZE}")
     filt = queries.FanFilter(**q.dict(exclude={"ordering", "page", "page_size"}))
     try:
-        qs = queries.fans(account, filt, q.ordering)
+        pages = queries.fan_pages(account, filt, q.ordering)
     except ValueError as exc:
         raise HttpError(400, str(exc)) from None
     start = (q.page - 1) * q.page_size
     return {
-        "count": qs.count(),
+        "count": pages.count(),
         "page": q.page,
         "page_size": q.page_size,
-        "results": [_fan(f) for f in qs[start : start + q.page_size]],
+        "results": [_fan(f) for f in pages[start : start + q.page_size]],
     }
 
 

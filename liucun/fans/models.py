@@ -46,7 +46,12 @@ class Fan(models.Model):
         ]
         indexes = [
             models.Index(fields=["account", "is_following", "followed_at"], name="fan_following"),
-            models.Index(fields=["account", "channel"], name="fan_channel"),
+            # Fan list: "following from this channel, newest first" and its count, from the index alone.
+            models.Index(
+                fields=["account", "channel", "is_following", "followed_at"], name="fan_channel_following"
+            ),
+            # Fan list: every fan, newest (or oldest) follow first.
+            models.Index(fields=["account", "followed_at"], name="fan_followed"),
             models.Index(fields=["account", "last_interaction_at"], name="fan_last_interaction"),
             models.Index(fields=["account", "profile_refreshed_at"], name="fan_profile_refresh"),
         ]

@@ -212,6 +212,24 @@ class WeChatClient:
             raise PermanentError(path, None, f"HTTP {response.status_code}")
         return response
 
+    def pinned(self) -> WeChatClient:
+        """A client for helper threads: this client's connection pool and the token valid now, read (or
+        refreshed) by the calling thread. It never refreshes: a refused token surfaces as TokenError, for
+        the caller to retry with this client. Helper threads then never touch the token store (the
+        database), whose transaction they could not see. Do not close it: the pool is shared."""
+        token = self.tokens.get() if self.tokens is not None else ""
+        return WeChatClient(
+            base_url=self.base_url,
+            appid=self.appid,
+            secret=self._secret,
+            tokens=_FixedToken(token),
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            max_token_refreshes=0,
+            http=self._http,
+            sleep=self._sleep,
+        )
+
     def __enter__(self) -> WeChatClient:
         return self
 
@@ -220,6 +238,17 @@ class WeChatClient:
 
     def close(self) -> None:
         self._http.close()
+
+
+class _FixedToken:
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def get(self) -> str:
+        return self._token
+
+    def invalidate(self, token: str) -> None:
+        pass
 
 
 class _EndpointMissing(WeChatAPIError):

@@ -36,6 +36,7 @@ def world():
             channel="store_1" if i < 10 else "",
             followed_at=now - timedelta(days=i),
             last_message_at=now - timedelta(hours=i * 3),
+            last_interaction_at=now - timedelta(hours=i * 3),  # a message is an interaction too
         )
     fan = Fan.objects.get(openid="oA001")
     FollowPeriod.objects.create(
