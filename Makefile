@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock pyproject.toml | sha1sum | cut -c1-12)
 NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | sha1sum | cut -c1-12)
 
-.PHONY: run test test-sqlite test-postgres lint typecheck install browser messages lock bench-ingest clean
+.PHONY: run test test-sqlite test-postgres lint typecheck install browser messages lock bench-ingest bench-sync bench-fanlist screenshots clean
 
 $(STAMP):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Liucun needs Python 3.11)"; exit 1; }
@@ -58,6 +58,16 @@ lock: install
 
 bench-ingest: install
 	$(BIN)/python -m bench.ingest
+
+bench-sync: install
+	$(BIN)/python -m bench.sync
+
+bench-fanlist: install
+	$(BIN)/python -m bench.fanlist
+
+## Refresh docs/screenshots/ from the browser tests.
+screenshots: install browser
+	LIUCUN_SCREENSHOTS=docs/screenshots $(BIN)/pytest -p no:cacheprovider -q liucun/console/tests/test_browser.py
 
 clean:
 	rm -rf $(VENV) node_modules var/test* .mypy_cache .ruff_cache

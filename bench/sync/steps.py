@@ -8,7 +8,8 @@ from liucun.accounts.models import OfficialAccount
 from liucun.accounts.wechat_api import client_for
 from liucun.fans.actions import start_follower_sync
 from liucun.fans.models import Fan, SyncJob, SyncStatus
-from liucun.fans.sync import BATCHGET, profile_reader, run_sync
+from liucun.fans.sync import run_sync
+from liucun.fans.sync_reading import FollowerReader
 from wxsim.control_client import WxsimControl
 
 SCENES = ["store_001", "store_002", "giveaway_11", "event_2026", "", "", ""]
@@ -38,9 +39,12 @@ def baseline_read(account: OfficialAccount) -> int:
     """What reading WeChat costs: every page and every profile, as the sync reads them, nothing written."""
     read = 0
     with client_for(account) as client:
-        fetch = profile_reader(client)
-        for openids in _pages(client):
-            read += len(fetch(openids))
+        reader = FollowerReader(client, account)
+        try:
+            for openids in _pages(client):
+                read += len(reader.read_all(openids))
+        finally:
+            reader.close()
     return read
 
 
@@ -64,5 +68,4 @@ def sync_once(account: OfficialAccount, stop_after: int | None = None) -> SyncJo
         run_sync(job, client)
     job.refresh_from_db()
     assert job.status == SyncStatus.DONE, job.error
-    assert BATCHGET == 100
     return job
