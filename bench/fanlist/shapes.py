@@ -70,7 +70,7 @@ def shapes(world: World) -> Iterator[tuple[str, Callable[[int], int]]]:
         lambda i: _page(world, FanFilter(following=False), "-followed_at", 1 + i % 3),
     )
     yield (
-        "openid prefix",
+        "openid prefix (beyond the issue's filters)",
         lambda i: _page(world, FanFilter(openid_prefix=f"o01{i % 10:02d}"), "openid", 1),
     )
 

@@ -85,7 +85,10 @@ def test_console_end_to_end(browser: Any, stack: dict[str, Any], tmp_path: Path)
     account = make_account_on_wxsim(
         control, name="留存演示号", callback_url=base + "/wechat/{appid}/callback"
     )
-    control.add_fans(account.appid, count=FOLLOWERS, scene="store_01")
+    # Followers from before Liucun (a year ago), so the overview's 30 days show only what follows.
+    control.add_fans(
+        account.appid, count=FOLLOWERS, scene="store_01", subscribe_time=time.time() - 400 * 86400
+    )
     member(make_user("yunying"), account, Role.ADMIN)
 
     # Log in: one account, so the console opens on its overview.
@@ -152,14 +155,17 @@ def test_console_end_to_end(browser: Any, stack: dict[str, Any], tmp_path: Path)
     shot(page, "import-errors")
     assert Fan.objects.get(account=account, openid=known).attributes.get("member_id") is None
 
-    # Two weeks of simulated fans arriving and leaving, then the overview charts them.
-    control.start_population(
-        account.appid, scenario="demo", seed=21, history_days=14, history_start=int(time.time()) - 14 * 86400
-    )
-    deadline = time.monotonic() + 120
-    while control.population(account.appid)["phase"] not in ("stopped", "failed"):
-        assert time.monotonic() < deadline, "population history did not finish"
-        time.sleep(0.5)
+    # Two weeks of fans arriving from three channels, some leaving, then the overview charts them.
+    now = int(time.time())
+    for day in range(14):
+        for n in range(3 + day % 4):
+            openid = f"oBrowserDay{day:02d}{n}"
+            at = now - (14 - day) * 86400 + n * 600
+            control.act(
+                account.appid, "follow", openid, scene=("store_01", "giveaway_01", "event_2026")[n % 3], at=at
+            )
+            if n % 3 == 1:  # the giveaway crowd leaves the next day
+                control.act(account.appid, "unfollow", openid, at=at + 86400)
     page.goto(f"{base}/a/{account.appid}/")
     page.wait_for_selector("#follow-chart canvas")
     page.wait_for_timeout(1500)  # let the charts' entry animation finish before the picture

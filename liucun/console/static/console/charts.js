@@ -9,7 +9,7 @@
     chart.setOption({
       color: ["#07c160", "#e5484d", "#576b95"],
       tooltip: { trigger: "axis" },
-      legend: { data: [labels.follows, labels.unfollows, labels.net] },
+      legend: { top: 0, data: [labels.follows, labels.unfollows, labels.net] },
       grid: { left: 40, right: 20, top: 40, bottom: 30 },
       xAxis: { type: "category", data: series.days },
       yAxis: { type: "value", minInterval: 1 },
