@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 import string
 import subprocess
 import sys
@@ -52,6 +53,13 @@ def start_demo(children: list[subprocess.Popen[bytes]], *, liucun_url: str) -> D
     port = int(os.environ.get("LIUCUN_DEMO_WXSIM_PORT", "8090"))
     wxsim_url = f"http://127.0.0.1:{port}"
     demo = _credentials()
+    if not _port_free(port):
+        return DemoSetup(
+            [
+                f"demo: port {port} is taken (an earlier wxsim still running?); no demo account started.",
+                "demo: stop that process, or set LIUCUN_DEMO_WXSIM_PORT to a free port, and run again",
+            ]
+        )
     children.append(
         subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "wxsim", "serve", "--port", str(port), "--seed", str(demo["seed"])]
@@ -84,6 +92,29 @@ def start_demo(children: list[subprocess.Popen[bytes]], *, liucun_url: str) -> D
         create_account(appid=DEMO_APPID, **fields)
     else:
         update_account(existing, **fields)
+    try:
+        _start_population(http, demo, liucun_url)
+    except httpx.HTTPError as exc:
+        return DemoSetup([f"demo: wxsim at {wxsim_url} refused the demo set-up ({exc}); no demo traffic"])
+    return DemoSetup(
+        [
+            f"demo: {DEMO_NAME} ({DEMO_APPID}) on wxsim at {wxsim_url}",
+            f"demo: replaying {HISTORY_DAYS} days of simulated fans through the callback, then live traffic",
+            f"demo: progress at {wxsim_url}/wxsim/population?appid={DEMO_APPID}",
+        ]
+    )
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _start_population(http: httpx.Client, demo: dict[str, Any], liucun_url: str) -> None:
     http.post(
         "/wxsim/accounts",
         json={
@@ -108,10 +139,3 @@ def start_demo(children: list[subprocess.Popen[bytes]], *, liucun_url: str) -> D
             "live": True,
         },
     ).raise_for_status()
-    return DemoSetup(
-        [
-            f"demo: {DEMO_NAME} ({DEMO_APPID}) on wxsim at {wxsim_url}",
-            f"demo: replaying {HISTORY_DAYS} days of simulated fans through the callback, then live traffic",
-            f"demo: progress at {wxsim_url}/wxsim/population?appid={DEMO_APPID}",
-        ]
-    )

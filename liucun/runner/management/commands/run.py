@@ -48,7 +48,8 @@ class Command(BaseCommand):
                 demo = prepare_demo(children, liucun_url=f"http://127.0.0.1:{port}")
             self.stdout.write("")
             self.stdout.write(f"Liucun is running at http://127.0.0.1:{port}/")
-            self.stdout.write(f"  admin: http://127.0.0.1:{port}/admin/  user: {username}  {password_note}")
+            self.stdout.write(f"  console login: user {username}  {password_note}")
+            self.stdout.write(f"  Django admin: http://127.0.0.1:{port}/admin/  (same login)")
             if demo is not None:
                 for line in demo.describe():
                     self.stdout.write(f"  {line}")
