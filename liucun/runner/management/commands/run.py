@@ -25,6 +25,10 @@ from django.core.management.base import BaseCommand
 from liucun.runner.demo import DemoSetup, prepare_demo
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Run Liucun locally: web server, worker and a simulator-backed demo account."
 
@@ -40,6 +44,8 @@ class Command(BaseCommand):
         base_env = dict(os.environ, LIUCUN_BIND=f"127.0.0.1:{port}")
         children: list[subprocess.Popen[bytes]] = []
         demo: DemoSetup | None = None
+        # A supervisor or `timeout` stops us with SIGTERM; without this the children would outlive us.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             children.append(subprocess.Popen([sys.executable, "-m", "liucun.cli", "serve"], env=base_env))
             children.append(subprocess.Popen([sys.executable, "-m", "liucun.cli", "worker"], env=base_env))
