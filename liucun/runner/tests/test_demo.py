@@ -7,17 +7,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from pytest_django.fixtures import SettingsWrapper
+from django.test import override_settings
 
 from liucun.runner.demo_wxsim import start_demo
 
 
 @pytest.mark.django_db
 def test_a_taken_demo_port_is_reported_and_starts_nothing(
-    monkeypatch: pytest.MonkeyPatch, settings: SettingsWrapper, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    settings.DATA_DIR = str(tmp_path)
-    with socket.socket() as holder:
+    with override_settings(DATA_DIR=str(tmp_path)), socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         monkeypatch.setenv("LIUCUN_DEMO_WXSIM_PORT", str(holder.getsockname()[1]))
