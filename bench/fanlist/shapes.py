@@ -66,12 +66,21 @@ def shapes(world: World) -> Iterator[tuple[str, Callable[[int], int]]]:
         ),
     )
     yield (
+        "following, one tag and one channel, newest first",
+        lambda i: _page(
+            world,
+            FanFilter(following=True, tag=world.tags[i % 10].pk, channel=ch[i % 4]),
+            "-followed_at",
+            1,
+        ),
+    )
+    yield (
         "unfollowed, newest first",
         lambda i: _page(world, FanFilter(following=False), "-followed_at", 1 + i % 3),
     )
     yield (
         "openid prefix (beyond the issue's filters)",
-        lambda i: _page(world, FanFilter(openid_prefix=f"o01{i % 10:02d}"), "openid", 1),
+        lambda i: _page(world, FanFilter(openid_prefix=f"o010000{i % 10}"), "openid", 1),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from liucun.fans.lifecycle import FanState, PeriodChange, apply_event, is_fan_action
 from liucun.fans.models import FollowSource
+from liucun.fans.unfollow_hooks import unfollowed
 from liucun.rawsql import Sql
 
 _STATE = [f.name for f in fields(FanState)]
@@ -67,6 +68,8 @@ def record_fan_event(
         sql.execute(cursor, _update_statement(tuple(changed)), [*values, sql.dt(now), fan_id])
     for change in changes:
         _apply_period(cursor, sql, account_id=account_id, fan_id=fan_id, change=change, source=source)
+    if "is_following" in changed and not state.is_following:
+        unfollowed([fan_id])
     return fan_id
 
 

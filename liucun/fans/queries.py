@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -56,8 +57,24 @@ def fan_pages(account: OfficialAccount, filt: FanFilter, ordering: str = "-follo
     # the first pages), while the count reads the tag's members once (one probe per fan would be slow).
     return PagedFans(
         _ordered(_filtered(account, filt, tag_probe=True), ordering),
-        counted=_filtered(account, filt, tag_probe=False),
+        counted=_counted(account, filt),
     )
+
+
+def _counted(account: OfficialAccount, filt: FanFilter) -> QuerySet[Any]:
+    if filt.tag is not None and filt.following is not False and _nothing_but_tag(filt):
+        from liucun.tags.models import FanTag
+
+        # Only following fans carry tags (an unfollow clears them, as in WeChat: liucun/tags/unfollow.py),
+        # so "fans with the tag" and "following fans with the tag" are the tag's memberships, counted from
+        # its index without reading the fans table (which on PostgreSQL means every following fan's row).
+        return FanTag.objects.filter(tag_id=filt.tag, tag__account=account)
+    return _filtered(account, filt, tag_probe=False)
+
+
+def _nothing_but_tag(filt: FanFilter) -> bool:
+    others = (f.name for f in fields(filt) if f.name not in ("tag", "following"))
+    return all(getattr(filt, name) in (None, "") for name in others)
 
 
 def _ordered(qs: QuerySet[Fan], ordering: str) -> QuerySet[Fan]:
@@ -139,7 +156,7 @@ class PagedFans:
     offset inside the index instead of reading every skipped fan's row. Works with Django's Paginator.
     """
 
-    def __init__(self, qs: QuerySet[Fan], counted: QuerySet[Fan] | None = None) -> None:
+    def __init__(self, qs: QuerySet[Fan], counted: QuerySet[Any] | None = None) -> None:
         self.qs = qs
         self._counted = counted if counted is not None else qs
 

@@ -22,6 +22,7 @@ from liucun.events.models import Event, EventSource
 from liucun.fans.models import Fan, FollowPeriod, FollowSource, SyncJob, SyncStatus
 from liucun.fans.sync_reading import CHUNK, FollowerReader, chunks
 from liucun.fans.sync_writes import insert_new_fans
+from liucun.fans.unfollow_hooks import unfollowed
 from liucun.wechat.client import WeChatClient
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,7 @@ def _reconcile(job: SyncJob, account: OfficialAccount) -> None:
         .exclude(follow_state_at__gte=job.started_at)
     )
     count = 0
+    gone: list[int] = []
     for fan in missing:
         fan.is_following, fan.follow_state_at, fan.unfollowed_at = False, now, now
         fan.unfollow_count += 1
@@ -172,6 +174,8 @@ def _reconcile(job: SyncJob, account: OfficialAccount) -> None:
             payload={"sync_job": job.pk},
         )
         count += 1
+        gone.append(fan.pk)
+    unfollowed(gone)
     job.reconciled_unfollows = count
     job.status, job.finished_at, job.heartbeat_at = SyncStatus.DONE, now, now
     job.save(update_fields=["reconciled_unfollows", "status", "finished_at", "heartbeat_at"])

@@ -23,10 +23,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _recount(tag: Tag) -> None:
-    Tag.objects.filter(pk=tag.pk).update(
-        fan_count=FanTag.objects.filter(tag=tag, fan__is_following=True).count(), updated_at=_now()
-    )
+def _following(fan_ids: list[int]) -> list[int]:
+    """Those of the fans still following, locked until the transaction ends so that an unfollow being
+    recorded meanwhile (which clears the fan's tags, liucun/tags/unfollow.py) waits for our memberships."""
+    rows = Fan.objects.select_for_update(no_key=True).filter(pk__in=fan_ids, is_following=True)
+    # Locks taken in openid order, as the callback path takes them, so neither can deadlock the other.
+    return list(rows.order_by("openid").values_list("pk", flat=True))
 
 
 def apply_batch(
@@ -45,10 +47,13 @@ def apply_batch(
     ids = [fan_ids[o] for o in openids]
     with transaction.atomic():
         if kind == TagJobKind.TAG:
-            FanTag.objects.bulk_create([FanTag(fan_id=i, tag=tag) for i in ids], ignore_conflicts=True)
+            live = _following(ids)
+            FanTag.objects.bulk_create([FanTag(fan_id=i, tag=tag) for i in live], ignore_conflicts=True)
         else:
             FanTag.objects.filter(tag=tag, fan_id__in=ids).delete()
-        _recount(tag)
+        # Counted again rather than adjusted, so a count once wrong heals; only following fans carry tags.
+        members = FanTag.objects.filter(tag=tag).count()
+        Tag.objects.filter(pk=tag.pk).update(fan_count=members, updated_at=_now())
         if job is not None:
             job.done += advance
             job.heartbeat_at = _now()
@@ -147,11 +152,15 @@ def _replace_members(account: OfficialAccount, tag: Tag, openids: list[str]) -> 
     """Our memberships of one tag become exactly WeChat's. Followers Liucun does not know yet are counted,
     not created: a follower sync brings them in."""
     ids: set[int] = set()
-    for start in range(0, len(openids), 5000):
+    ordered = sorted(openids)  # row locks in one openid order across chunks too
+    for start in range(0, len(ordered), 5000):
+        # Only fans we know as following: WeChat lists only followers, and one we saw unfollow since the
+        # page was read has lost the tag already. Locked, as in apply_batch, against a concurrent unfollow.
         ids.update(
-            Fan.objects.filter(account=account, openid__in=openids[start : start + 5000]).values_list(
-                "id", flat=True
-            )
+            Fan.objects.select_for_update(no_key=True)
+            .filter(account=account, openid__in=ordered[start : start + 5000], is_following=True)
+            .order_by("openid")
+            .values_list("id", flat=True)
         )
     current = set(FanTag.objects.filter(tag=tag).values_list("fan_id", flat=True))
     FanTag.objects.filter(tag=tag, fan_id__in=list(current - ids)).delete()

@@ -78,5 +78,7 @@ def audit_log(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse
     actor = request.GET.get("actor", "").strip()
     if actor:
         entries = entries.filter(actor_label=actor)
-    page = Paginator(entries.order_by("-at", "-id"), 50).get_page(request.GET.get("page"))
+    oldest_first = request.GET.get("ordering") == "at"
+    entries = entries.order_by("at", "id") if oldest_first else entries.order_by("-at", "-id")
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "console/audit.html", {"page": page, "action": action, "actor": actor})

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from liucun.accounts.models import OfficialAccount
 from liucun.console.forms import ImportForm
+from liucun.console.polling import progress_status
 from liucun.console.scope import ConsoleRequest, account_page
 from liucun.console.tagging import tag_choices
 from liucun.console.views.fans import filter_form
@@ -20,8 +21,6 @@ from liucun.crm import actions, exports, imports
 from liucun.crm.models import ImportJob
 from liucun.staff.models import Role
 from liucun.wechat.apierrors import WeChatAPIError
-
-STOP_POLLING = 286
 
 
 @account_page(Role.OPERATOR)
@@ -93,7 +92,7 @@ def _job(account: OfficialAccount, job_id: int) -> ImportJob:
 def import_detail(request: ConsoleRequest, account: OfficialAccount, job_id: int) -> HttpResponse:
     job = _job(account, job_id)
     template = "console/partials/import_status.html" if request.htmx else "console/import_detail.html"
-    status = STOP_POLLING if request.htmx and job.is_over else 200
+    status = progress_status(request, job.is_over)
     return render(request, template, {"job": job}, status=status)
 
 

@@ -18,11 +18,22 @@ MESSAGE_KINDS = ("text", "image", "voice", "video", "shortvideo", "location", "l
 def messages_page(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
     # Pages by id rather than by count: counting every message of a busy account on each view is wasted.
     before = request.GET.get("before", "")
-    rows = Event.objects.filter(account=account, kind__in=MESSAGE_KINDS)
+    kind = request.GET.get("kind", "")
+    openid = request.GET.get("openid", "").strip()
+    rows = Event.objects.filter(account=account, kind__in=[kind] if kind in MESSAGE_KINDS else MESSAGE_KINDS)
+    if openid:
+        rows = rows.filter(openid=openid)
     if before.isdigit():
         rows = rows.filter(id__lt=int(before))
     batch = list(rows.order_by("-id")[: PAGE_SIZE + 1])
     more = len(batch) > PAGE_SIZE
     batch = batch[:PAGE_SIZE]
-    context = {"events": batch, "next_before": batch[-1].id if more else None, "first": not before}
+    context = {
+        "events": batch,
+        "next_before": batch[-1].id if more else None,
+        "first": not before,
+        "kinds": MESSAGE_KINDS,
+        "kind": kind,
+        "openid": openid,
+    }
     return render(request, "console/messages.html", context)

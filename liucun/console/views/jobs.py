@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from liucun.accounts.models import OfficialAccount
+from liucun.console.polling import progress_status
 from liucun.console.scope import ConsoleRequest, account_page
 from liucun.fans.actions import (
     SyncAlreadyRunning,
@@ -19,9 +20,6 @@ from liucun.fans.actions import (
 )
 from liucun.fans.models import SyncJob, SyncStatus
 from liucun.staff.models import Role
-
-# htmx stops polling when a response has this status (the job is over, nothing more to show).
-STOP_POLLING = 286
 
 
 @account_page(Role.AGENT)
@@ -60,5 +58,5 @@ def sync_progress(request: ConsoleRequest, account: OfficialAccount, job_id: int
     if job is None:
         raise Http404("no such sync")
     over = job.status in (SyncStatus.DONE, SyncStatus.FAILED)
-    status = STOP_POLLING if over and request.htmx else 200
+    status = progress_status(request, over)
     return render(request, "console/partials/sync_row.html", {"job": job}, status=status)

@@ -12,16 +12,15 @@ from django.views.decorators.http import require_POST
 
 from liucun.accounts.models import OfficialAccount
 from liucun.console.forms import FanFilterForm
+from liucun.console.polling import progress_status
 from liucun.console.scope import ConsoleRequest, account_page
 from liucun.console.tagging import tag_choices
 from liucun.fans import queries
 from liucun.staff.models import Role
 from liucun.tags import actions
 from liucun.tags import queries as tag_queries
-from liucun.tags.models import TagJob
+from liucun.tags.models import Tag, TagJob
 from liucun.wechat.apierrors import WeChatAPIError
-
-STOP_POLLING = 286
 
 
 def _back(request: ConsoleRequest, account: OfficialAccount, default: str = "console:tags") -> HttpResponse:
@@ -47,8 +46,11 @@ def _run(request: ConsoleRequest, work: object) -> bool:
 
 @account_page(Role.AGENT)
 def tags_page(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
+    name = request.GET.get("name", "").strip()
     context = {
-        "tags": tag_queries.tags_with_counts(account),
+        "tags": tag_queries.tags_with_counts(account, request.GET.get("ordering", ""), name),
+        "name": name,
+        "used": Tag.objects.filter(account=account).count(),
         "jobs": TagJob.objects.filter(account=account).order_by("-id")[:10],
         "limit": actions.MAX_TAGS_PER_ACCOUNT,
     }
@@ -133,14 +135,16 @@ def tag_job_progress(request: ConsoleRequest, account: OfficialAccount, job_id: 
     job = TagJob.objects.filter(account=account, pk=job_id).first()
     if job is None:
         raise Http404("no such job")
-    status = STOP_POLLING if job.is_over and request.htmx else 200
+    status = progress_status(request, job.is_over)
     return render(request, "console/partials/tag_job_row.html", {"job": job}, status=status)
 
 
 @account_page(Role.AGENT)
 def blacklist_page(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
-    page = Paginator(tag_queries.blacklist(account), 50).get_page(request.GET.get("page"))
-    return render(request, "console/blacklist.html", {"page": page})
+    openid = request.GET.get("openid", "").strip()
+    entries = tag_queries.blacklist(account, request.GET.get("ordering", ""), openid)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "console/blacklist.html", {"page": page, "openid": openid})
 
 
 @account_page(Role.OPERATOR)

@@ -141,6 +141,21 @@ def test_unknown_fans_are_refused(control: WxsimControl) -> None:
     assert not FanTag.objects.exists()
 
 
+def test_a_fan_who_unfollowed_while_the_call_was_made_gets_no_tag(control: WxsimControl) -> None:
+    from liucun.tags.jobs import apply_batch
+
+    account, openids = _account_with_fans(control, 3)
+    tag = actions.create_tag("op", account, "临期")
+    fan_ids = dict(Fan.objects.filter(account=account).values_list("openid", "id"))
+    # Chosen while following, gone by the time the memberships are written (the unfollow cleared tags).
+    Fan.objects.filter(openid=openids[0]).update(is_following=False)
+    with client_for(account) as client:
+        apply_batch(client, tag, "tag", openids, fan_ids)
+    assert set(FanTag.objects.filter(tag=tag).values_list("fan__openid", flat=True)) == set(openids[1:])
+    tag.refresh_from_db()
+    assert tag.fan_count == 2
+
+
 def test_untag(control: WxsimControl) -> None:
     account, openids = _account_with_fans(control, 4)
     tag = actions.create_tag("op", account, "临时")
