@@ -8,7 +8,9 @@ import pytest
 from django.urls import reverse
 
 from liucun.console.tests.conftest import TwoAccounts, logged_in
+from liucun.crm.models import ImportJob, ImportStatus
 from liucun.events.models import Event
+from liucun.fans.models import SyncJob, SyncStatus
 from liucun.staff.models import AuditEntry
 from liucun.tags.models import BlacklistEntry, Tag
 
@@ -77,3 +79,23 @@ def test_blacklist_filter_and_sort(two_accounts: TwoAccounts) -> None:
     page = client.get(url, {"openid": "oBad", "ordering": "-openid"}).content.decode()
     assert "oOther" not in page
     assert page.index("oBad2") < page.index("oBad1")
+
+
+def test_job_histories_filter_by_status_and_page_with_the_filter(two_accounts: TwoAccounts) -> None:
+    a = two_accounts.a
+    for i in range(45):
+        SyncJob.objects.create(account=a, status=SyncStatus.FAILED if i % 2 else SyncStatus.DONE)
+    for i in range(23):
+        ImportJob.objects.create(account=a, filename=f"会员{i:02d}.csv", status=ImportStatus.VALIDATED)
+    client = logged_in(two_accounts.admin_a)
+    syncs = reverse("console:sync", kwargs={"appid": a.appid})
+    failed = client.get(syncs, {"status": "failed"}).content.decode()
+    assert "1 / 2" in failed and "status=failed" in failed.split('class="pager"')[1]  # 22 failed, 20 a page
+    oldest = client.get(syncs, {"ordering": "id"}).content.decode()
+    newest = client.get(syncs).content.decode()
+    first_id = SyncJob.objects.filter(account=a).order_by("id").first().pk  # type: ignore[union-attr]
+    assert f'id="sync-{first_id}"' in oldest and f'id="sync-{first_id}"' not in newest
+    imports = reverse("console:imports", kwargs={"appid": a.appid})
+    second = client.get(imports, {"page": 2}).content.decode()  # the 21st to 23rd, newest first
+    assert "会员02.csv" in second and "会员22.csv" not in second
+    assert client.get(imports, {"status": "no-such-status"}).status_code == 200  # ignored, all shown

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,12 +12,13 @@ from django.views.decorators.http import require_POST
 
 from liucun.accounts.models import OfficialAccount
 from liucun.console.forms import ImportForm
+from liucun.console.joblists import job_history
 from liucun.console.polling import progress_status
 from liucun.console.scope import ConsoleRequest, account_page
 from liucun.console.tagging import tag_choices
 from liucun.console.views.fans import filter_form
 from liucun.crm import actions, exports, imports
-from liucun.crm.models import ImportJob
+from liucun.crm.models import ImportJob, ImportStatus
 from liucun.staff.models import Role
 from liucun.wechat.apierrors import WeChatAPIError
 
@@ -76,8 +76,8 @@ def imports_page(request: ConsoleRequest, account: OfficialAccount) -> HttpRespo
             form.add_error(None, exc)
         else:
             return redirect("console:import", appid=account.appid, job_id=job.pk)
-    jobs = Paginator(ImportJob.objects.filter(account=account).order_by("-id"), 20)
-    context = {"form": form, "page": jobs.get_page(request.GET.get("page")), "tags": tag_choices(account)}
+    jobs = ImportJob.objects.filter(account=account)
+    context = {"form": form, "tags": tag_choices(account), **job_history(request, jobs, ImportStatus)}
     return render(request, "console/imports.html", context)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from liucun.accounts.models import OfficialAccount
+from liucun.console.joblists import job_history
 from liucun.console.polling import progress_status
 from liucun.console.scope import ConsoleRequest, account_page
 from liucun.fans.actions import (
@@ -24,8 +24,8 @@ from liucun.staff.models import Role
 
 @account_page(Role.AGENT)
 def sync_page(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
-    jobs = Paginator(SyncJob.objects.filter(account=account).order_by("-id"), 20)
-    return render(request, "console/sync.html", {"page": jobs.get_page(request.GET.get("page"))})
+    jobs = SyncJob.objects.filter(account=account)
+    return render(request, "console/sync.html", job_history(request, jobs, SyncStatus))
 
 
 @account_page(Role.OPERATOR)
