@@ -24,7 +24,7 @@ from liucun.crm.models import ImportJob, ImportPhase, ImportStatus
 from liucun.crm.rules import RuleError
 from liucun.fans.models import Fan
 from liucun.sqlite_writelock import serialized_writes
-from liucun.staff.audit import record
+from liucun.staff.audit import actor_label, record
 
 INLINE_MAX_BYTES = 256 * 1024  # a few thousand rows: checked within the request, no worker needed
 WRITE_CHUNK = 5000
@@ -281,9 +281,7 @@ def _read_upload(upload: IO[bytes] | bytes, filename: str) -> tuple[bytes, str]:
 
 
 def _who(actor: AbstractBaseUser | str) -> tuple[Any, str]:
-    if isinstance(actor, AbstractBaseUser):
-        return actor, actor.get_username()
-    return None, actor
+    return (actor if isinstance(actor, AbstractBaseUser) else None), actor_label(actor)
 
 
 def _nothing_written(plan: Plan) -> str:

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from liucun.accounts.models import OfficialAccount
 from liucun.fans.models import Fan, SyncJob, SyncStatus
-from liucun.staff.audit import record
+from liucun.staff.audit import actor_label, record
 
 
 @transaction.atomic
@@ -57,8 +57,7 @@ def start_follower_sync(actor: AbstractBaseUser | str, account: OfficialAccount)
     ).first()
     if active is not None:
         raise SyncAlreadyRunning(active)
-    label = actor if isinstance(actor, str) else actor.get_username()
-    job = SyncJob.objects.create(account=account, requested_by=label)
+    job = SyncJob.objects.create(account=account, requested_by=actor_label(actor))
     sync_followers.enqueue(job.pk)
     record(actor, "fans.start_follower_sync", account=account, target=f"sync {job.pk}")
     return job

@@ -14,6 +14,13 @@ from liucun.staff.models import AuditEntry
 SECRET_FIELDS = frozenset({"secret", "token", "encoding_aes_key", "password"})
 
 
+def actor_label(actor: AbstractBaseUser | str | None) -> str:
+    """How an actor is named in the log and on jobs: a user's username, or the given label."""
+    if isinstance(actor, str):
+        return actor
+    return actor.get_username() if actor is not None else "system"
+
+
 def record(
     actor: AbstractBaseUser | str | None,
     action: str,
@@ -23,7 +30,7 @@ def record(
     changes: dict[str, Any] | None = None,
 ) -> AuditEntry:
     user: Any = actor if isinstance(actor, AbstractBaseUser) else None
-    label = actor if isinstance(actor, str) else (user.get_username() if user is not None else "system")
+    label = actor_label(actor)
     cleaned = {k: ("(changed)" if k in SECRET_FIELDS else v) for k, v in (changes or {}).items()}
     return AuditEntry.objects.create(
         actor=user, actor_label=label, account=account, action=action, target=target[:200], changes=cleaned

@@ -16,9 +16,9 @@ from django.db.models import Count
 from liucun.accounts.models import OfficialAccount
 from liucun.accounts.wechat_api import client_for
 from liucun.fans.models import Fan
-from liucun.staff.audit import record
+from liucun.staff.audit import actor_label, record
 from liucun.tags.models import Tag, TagJob, TagJobKind, TagJobStatus
-from liucun.tags.wechat import MEMBERS_PER_CALL, TagError, call
+from liucun.tags.wechat import MEMBERS_PER_CALL, TagError, call, unique_openids
 
 __all__ = ["MAX_TAGS_PER_ACCOUNT", "MAX_TAGS_PER_FAN", "TagError"]
 
@@ -32,10 +32,6 @@ INLINE_LIMIT = MEMBERS_PER_CALL
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _label(actor: Actor) -> str:
-    return actor if isinstance(actor, str) else actor.get_username()
 
 
 def _clean_name(name: str) -> str:
@@ -102,9 +98,7 @@ def delete_tag(actor: Actor, account: OfficialAccount, tag_id: int) -> None:
 
 
 def _fans(account: OfficialAccount, openids: list[str]) -> dict[str, int]:
-    unique = list(dict.fromkeys(o.strip() for o in openids if o and o.strip()))
-    if not unique:
-        raise TagError("no fans given")
+    unique = unique_openids(openids)
     found: dict[str, int] = {}
     for start in range(0, len(unique), 5000):
         chunk = unique[start : start + 5000]
@@ -172,7 +166,7 @@ def _change_members(
             tag=tag,
             openids=list(fan_ids),
             total=len(fan_ids),
-            requested_by=_label(actor),
+            requested_by=actor_label(actor),
         )
         record(
             actor,
@@ -194,7 +188,7 @@ def start_pull_tags(actor: Actor, account: OfficialAccount) -> TagJob:
         ).first()
         if active is not None:
             return active
-        job = TagJob.objects.create(account=account, kind=TagJobKind.PULL, requested_by=_label(actor))
+        job = TagJob.objects.create(account=account, kind=TagJobKind.PULL, requested_by=actor_label(actor))
         record(actor, "tags.pull", account=account, target=f"job {job.pk}")
         run_tag_job.enqueue(job.pk)
     return job

@@ -10,9 +10,10 @@ from liucun.accounts.wechat_api import client_for
 from liucun.fans.models import Fan
 from liucun.staff.audit import record
 from liucun.tags.models import BlacklistEntry
-from liucun.tags.wechat import BLACKLIST_PER_CALL, TagError, blacklist_pages, call
+from liucun.tags.wechat import BLACKLIST_PER_CALL, blacklist_pages, call, unique_openids
 
 Actor = AbstractBaseUser | str
+CHUNK = 5000
 
 
 def sync_blacklist(actor: Actor, account: OfficialAccount) -> int:
@@ -22,8 +23,12 @@ def sync_blacklist(actor: Actor, account: OfficialAccount) -> int:
         for page in blacklist_pages(client):
             listed.extend(page)
     with transaction.atomic():
-        BlacklistEntry.objects.filter(account=account).exclude(openid__in=listed).delete()
-        _add(account, listed)
+        # In chunks: a long blacklist would pass SQLite's limit on the parameters of one statement.
+        current = set(BlacklistEntry.objects.filter(account=account).values_list("openid", flat=True))
+        gone = sorted(current - set(listed))
+        for start in range(0, max(len(gone), len(listed)), CHUNK):
+            BlacklistEntry.objects.filter(account=account, openid__in=gone[start : start + CHUNK]).delete()
+            _add(account, listed[start : start + CHUNK])
         record(actor, "tags.sync_blacklist", account=account, changes={"blacklisted": len(listed)})
     return len(listed)
 
@@ -36,32 +41,27 @@ def _add(account: OfficialAccount, openids: list[str]) -> None:
     )
 
 
-def _clean(openids: list[str]) -> list[str]:
-    unique = list(dict.fromkeys(o.strip() for o in openids if o and o.strip()))
-    if not unique:
-        raise TagError("no fans given")
-    return unique
-
-
 def blacklist_fans(actor: Actor, account: OfficialAccount, openids: list[str]) -> int:
-    unique = _clean(openids)
-    with client_for(account) as client:
-        for start in range(0, len(unique), BLACKLIST_PER_CALL):
-            batch = unique[start : start + BLACKLIST_PER_CALL]
-            call(client, "/cgi-bin/tags/members/batchblacklist", {"openid_list": batch})
-            with transaction.atomic():
-                _add(account, batch)
-                record(actor, "tags.blacklist", account=account, changes={"openids": batch})
-    return len(unique)
+    return _change(actor, account, openids, blacklist=True)
 
 
 def unblacklist_fans(actor: Actor, account: OfficialAccount, openids: list[str]) -> int:
-    unique = _clean(openids)
+    return _change(actor, account, openids, blacklist=False)
+
+
+def _change(actor: Actor, account: OfficialAccount, openids: list[str], *, blacklist: bool) -> int:
+    """WeChat first, 20 a call; each call's result is stored and audited in its own transaction."""
+    unique = unique_openids(openids)
+    path = "batchblacklist" if blacklist else "batchunblacklist"
     with client_for(account) as client:
         for start in range(0, len(unique), BLACKLIST_PER_CALL):
             batch = unique[start : start + BLACKLIST_PER_CALL]
-            call(client, "/cgi-bin/tags/members/batchunblacklist", {"openid_list": batch})
+            call(client, f"/cgi-bin/tags/members/{path}", {"openid_list": batch})
             with transaction.atomic():
-                BlacklistEntry.objects.filter(account=account, openid__in=batch).delete()
-                record(actor, "tags.unblacklist", account=account, changes={"openids": batch})
+                if blacklist:
+                    _add(account, batch)
+                else:
+                    BlacklistEntry.objects.filter(account=account, openid__in=batch).delete()
+                action = "tags.blacklist" if blacklist else "tags.unblacklist"
+                record(actor, action, account=account, changes={"openids": batch})
     return len(unique)

@@ -42,28 +42,33 @@ def call(client: WeChatClient, path: str, body: dict[str, Any]) -> dict[str, Any
         raise refused(exc) from exc
 
 
+def unique_openids(openids: list[str]) -> list[str]:
+    """The openids of a members call, trimmed, without blanks or repeats, in their order."""
+    unique = list(dict.fromkeys(o.strip() for o in openids if o and o.strip()))
+    if not unique:
+        raise TagError("no fans given")
+    return unique
+
+
 def tag_members(client: WeChatClient, wechat_id: int) -> Iterator[list[str]]:
     """Pages of followers carrying a tag (user/tag/get, 10,000 a page)."""
-    next_openid = ""
-    while True:
-        page = call(client, "/cgi-bin/user/tag/get", {"tagid": wechat_id, "next_openid": next_openid})
-        openids = list(page.get("data", {}).get("openid", [])) if page.get("count") else []
-        if not openids:
-            return
-        yield openids
-        next_openid = str(page.get("next_openid", ""))
-        if not next_openid:
-            return
+    return _pages(client, "/cgi-bin/user/tag/get", {"tagid": wechat_id}, cursor="next_openid")
 
 
 def blacklist_pages(client: WeChatClient) -> Iterator[list[str]]:
-    begin = ""
+    """Pages of the blacklist (tags/members/getblacklist, 10,000 a page)."""
+    return _pages(client, "/cgi-bin/tags/members/getblacklist", {}, cursor="begin_openid")
+
+
+def _pages(client: WeChatClient, path: str, body: dict[str, Any], *, cursor: str) -> Iterator[list[str]]:
+    # Both lists answer {count, data: {openid: [...]}, next_openid}; the request names its cursor.
+    after = ""
     while True:
-        page = call(client, "/cgi-bin/tags/members/getblacklist", {"begin_openid": begin})
+        page = call(client, path, {**body, cursor: after})
         openids = list(page.get("data", {}).get("openid", [])) if page.get("count") else []
         if not openids:
             return
         yield openids
-        begin = str(page.get("next_openid", ""))
-        if not begin:
+        after = str(page.get("next_openid", ""))
+        if not after:
             return

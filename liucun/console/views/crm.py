@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -81,16 +81,9 @@ def imports_page(request: ConsoleRequest, account: OfficialAccount) -> HttpRespo
     return render(request, "console/imports.html", context)
 
 
-def _job(account: OfficialAccount, job_id: int) -> ImportJob:
-    job = ImportJob.objects.filter(account=account, pk=job_id).first()
-    if job is None:
-        raise Http404("no such import")
-    return job
-
-
 @account_page(Role.OPERATOR)
 def import_detail(request: ConsoleRequest, account: OfficialAccount, job_id: int) -> HttpResponse:
-    job = _job(account, job_id)
+    job = get_object_or_404(ImportJob, account=account, pk=job_id)
     template = "console/partials/import_status.html" if request.htmx else "console/import_detail.html"
     status = progress_status(request, job.is_over)
     return render(request, template, {"job": job}, status=status)
@@ -99,7 +92,7 @@ def import_detail(request: ConsoleRequest, account: OfficialAccount, job_id: int
 @account_page(Role.OPERATOR)
 @require_POST
 def import_commit(request: ConsoleRequest, account: OfficialAccount, job_id: int) -> HttpResponse:
-    job = _job(account, job_id)
+    job = get_object_or_404(ImportJob, account=account, pk=job_id)
     try:
         imports.commit_import(request.user, account, job.pk)
         messages.success(request, _("Import is being applied."))

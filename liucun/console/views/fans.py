@@ -50,17 +50,12 @@ def fan_list(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
     return render(request, template, context)
 
 
-def _fan_or_404(account: OfficialAccount, openid: str) -> Fan:
-    fan = Fan.objects.filter(account=account, openid=openid).first()
-    if fan is None:
-        raise Http404("no such fan")
-    return fan
-
-
 @account_page(Role.AGENT)
 def fan_detail(request: ConsoleRequest, account: OfficialAccount, openid: str) -> HttpResponse:
-    _fan_or_404(account, openid)
-    fan, periods, events = queries.timeline(account, openid)
+    try:
+        fan, periods, events = queries.timeline(account, openid)
+    except Fan.DoesNotExist:
+        raise Http404("no such fan") from None
     context = {
         "fan": fan,
         "periods": periods,
@@ -76,8 +71,10 @@ def fan_detail(request: ConsoleRequest, account: OfficialAccount, openid: str) -
 
 @account_page(Role.ADMIN)
 def fan_export(request: ConsoleRequest, account: OfficialAccount, openid: str) -> HttpResponse:
-    _fan_or_404(account, openid)
-    data = privacy.export_fan(account, openid, request.user)
+    try:
+        data = privacy.export_fan(account, openid, request.user)
+    except Fan.DoesNotExist:
+        raise Http404("no such fan") from None
     response = HttpResponse(
         json.dumps(data, ensure_ascii=False, indent=2, default=str), content_type="application/json"
     )
@@ -88,7 +85,7 @@ def fan_export(request: ConsoleRequest, account: OfficialAccount, openid: str) -
 @account_page(Role.ADMIN)
 @require_POST
 def fan_erase(request: ConsoleRequest, account: OfficialAccount, openid: str) -> HttpResponse:
-    _fan_or_404(account, openid)
-    privacy.erase_fan(account, openid, request.user, "request")
+    if not privacy.erase_fan(account, openid, request.user, "request"):
+        raise Http404("no such fan")
     messages.success(request, _("Personal data of this fan was erased."))
     return redirect("console:fan", appid=account.appid, openid=openid)

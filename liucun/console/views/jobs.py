@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -54,9 +54,7 @@ def sync_resume(request: ConsoleRequest, account: OfficialAccount, job_id: int) 
 
 @account_page(Role.AGENT)
 def sync_progress(request: ConsoleRequest, account: OfficialAccount, job_id: int) -> HttpResponse:
-    job = SyncJob.objects.filter(account=account, pk=job_id).first()
-    if job is None:
-        raise Http404("no such sync")
+    job = get_object_or_404(SyncJob, account=account, pk=job_id)
     over = job.status in (SyncStatus.DONE, SyncStatus.FAILED)
     status = progress_status(request, over)
     return render(request, "console/partials/sync_row.html", {"job": job}, status=status)

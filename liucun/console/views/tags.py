@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -132,9 +132,7 @@ def fan_tags(request: ConsoleRequest, account: OfficialAccount, openid: str) -> 
 
 @account_page(Role.AGENT)
 def tag_job_progress(request: ConsoleRequest, account: OfficialAccount, job_id: int) -> HttpResponse:
-    job = TagJob.objects.filter(account=account, pk=job_id).first()
-    if job is None:
-        raise Http404("no such job")
+    job = get_object_or_404(TagJob, account=account, pk=job_id)
     status = progress_status(request, job.is_over)
     return render(request, "console/partials/tag_job_row.html", {"job": job}, status=status)
 
