@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from liucun.accounts.models import OfficialAccount
 from liucun.events.models import Event
+from liucun.fans.filters import FanFilter
 from liucun.fans.models import Fan, FollowPeriod
 
 MESSAGE_WINDOW = timedelta(hours=48)
@@ -32,18 +33,6 @@ def window_open(fan: Fan, now: datetime | None = None) -> bool:
         (fan.last_message_at and now - fan.last_message_at <= MESSAGE_WINDOW)
         or (fan.last_event_at and now - fan.last_event_at <= EVENT_WINDOW)
     )
-
-
-@dataclass(frozen=True)
-class FanFilter:
-    following: bool | None = None
-    channel: str | None = None
-    window_open: bool | None = None
-    followed_after: datetime | None = None
-    followed_before: datetime | None = None
-    interacted_after: datetime | None = None
-    openid_prefix: str | None = None
-    tag: int | None = None  # a Tag's primary key: fans carrying it
 
 
 def fans(account: OfficialAccount, filt: FanFilter, ordering: str = "-followed_at") -> QuerySet[Fan]:
