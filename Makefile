@@ -32,6 +32,8 @@ test: install lint typecheck test-sqlite test-postgres
 lint: install
 	$(BIN)/ruff check liucun wxsim bench
 	$(BIN)/ruff format --check liucun wxsim bench
+	@# Every model change has its migration committed (a fresh clone cannot make one up).
+	$(BIN)/python manage.py makemigrations --check --dry-run --no-color >/dev/null || { $(BIN)/python manage.py makemigrations --check --dry-run; exit 1; }
 
 typecheck: install
 	$(BIN)/mypy liucun wxsim

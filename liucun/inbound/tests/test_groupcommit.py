@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -15,6 +17,15 @@ from liucun.inbound.accounts_cache import get_callback_account
 from liucun.inbound.groupcommit import GroupCommit
 from liucun.testing.factories import make_account
 from liucun.wechat.messages import parse_message
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Spin until `condition` holds; a bounded wait, so a regression fails instead of hanging the suite."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0)
 
 
 def test_waiting_deliveries_are_batched_and_answered_in_order() -> None:
@@ -30,11 +41,9 @@ def test_waiting_deliveries_are_batched_and_answered_in_order() -> None:
     group: GroupCommit[int, int] = GroupCommit(store)
     with ThreadPoolExecutor(max_workers=20) as pool:
         first = pool.submit(group.submit, 0, 5)
-        while group._leading is False:
-            pass
+        wait_until(lambda: group._leading is not False, "the first delivery to lead")
         rest = [pool.submit(group.submit, i, 5) for i in range(1, 20)]
-        while len(group._pending) < 19:
-            pass
+        wait_until(lambda: len(group._pending) >= 19, "19 deliveries to queue behind the leader")
         release.set()
         assert first.result() == 0
         assert [f.result() for f in rest] == [i * 10 for i in range(1, 20)]

@@ -1,0 +1,63 @@
+"""The layering rules of docs/architecture.md, checked on the source so a violation cannot land quietly."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LIUCUN = ROOT / "liucun"
+WXSIM = ROOT / "wxsim"
+
+
+def sources(top: Path, *, tests: bool = False) -> Iterator[Path]:
+    for path in sorted(top.rglob("*.py")):
+        parts = set(path.relative_to(top).parts)
+        if not tests and ("tests" in parts or "testing" in parts):
+            continue
+        if "migrations" in parts:
+            continue
+        yield path
+
+
+def imported_modules(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def offenders(top: Path, forbidden: tuple[str, ...], *, tests: bool = False) -> list[str]:
+    bad = []
+    for path in sources(top, tests=tests):
+        for module in imported_modules(path):
+            if any(module == f or module.startswith(f + ".") for f in forbidden):
+                bad.append(f"{path.relative_to(ROOT)} imports {module}")
+    return bad
+
+
+def test_wxsim_never_imports_liucun() -> None:
+    # The simulator stands in for WeChat: sharing code would let it agree with Liucun's mistakes.
+    assert offenders(WXSIM, ("liucun",), tests=True) == []
+
+
+def test_the_protocol_layer_has_no_django() -> None:
+    assert offenders(LIUCUN / "wechat", ("django", "liucun.accounts", "liucun.fans")) == []
+
+
+def test_liucun_does_not_need_numpy() -> None:
+    # numpy is for wxsim's bulk generation (ADR 12); the product reads the bulk file without it.
+    assert offenders(LIUCUN, ("numpy",)) == []
+
+
+def test_domain_apps_never_import_the_api_or_the_console() -> None:
+    bad = []
+    for app in sorted(p for p in LIUCUN.iterdir() if (p / "__init__.py").exists()):
+        if app.name in ("api", "console", "testing", "tests"):
+            continue
+        bad += offenders(app, ("liucun.api", "liucun.console"))
+    assert bad == []
