@@ -1,0 +1,116 @@
+"""Every console page answers in a pinned number of queries, the same for 6 fans as for 30.
+
+The walk covers every GET-able console URL, so a new page must be pinned here and an N+1 (a query per
+row) fails the second assertion before it reaches an operator with a million fans.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, reverse
+
+from liucun.accounts.models import OfficialAccount
+from liucun.console.tests.conftest import add_fans, logged_in, make_user, member
+from liucun.console.tests.test_scope import console_patterns
+from liucun.events.models import Event, EventSource
+from liucun.staff.audit import record
+from liucun.staff.models import Role
+from liucun.testing.factories import make_account
+
+pytestmark = pytest.mark.django_db
+
+# Queries per page, measured; a change here is a change a reviewer should see.
+PINNED = {
+    "audit": 6, "blacklist": 5, "fan": 9, "fan-export": 8, "fans": 9, "fans-csv": 9, "home": 3, "import": 6,
+    "imports": 7, "messages": 5, "overview": 11, "settings": 4, "staff": 5, "sync": 7, "sync-progress": 6,
+    "tag-job-progress": 6, "tags": 8,
+}  # fmt: skip
+
+# URLs that only take POST (actions); a GET answers 405 without touching the database beyond the session.
+ACTIONS_ONLY = {
+    "blacklist-change", "blacklist-sync", "fan-attributes", "fan-erase", "fan-remark", "fan-tags",
+    "import-commit", "staff-grant", "staff-revoke", "sync-resume", "sync-start", "tag-create", "tag-delete",
+    "tag-rename", "tags-bulk", "tags-pull",
+}  # fmt: skip
+
+
+def populate(account: OfficialAccount, fans: int) -> dict[str, Any]:
+    """An account with every kind of row a console page lists: fans with periods, tags and events, jobs
+    of each type, and audit entries; `fans` sets how many of the repeated rows there are."""
+    from liucun.crm.models import ImportJob
+    from liucun.fans.models import SyncJob
+    from liucun.tags.models import FanTag, Tag, TagJob
+
+    made = add_fans(account, fans, prefix=f"oQ{fans}")
+    tag = Tag.objects.create(account=account, wechat_id=100, name="常客")
+    FanTag.objects.bulk_create([FanTag(fan=f, tag=tag) for f in made if f.is_following])
+    now = datetime.now(UTC)
+    for i, fan in enumerate(made):
+        for j, kind in enumerate(("event.subscribe", "text", "event.click")):
+            Event.objects.create(
+                account=account,
+                openid=fan.openid,
+                kind=kind,
+                dedupe_key=f"q:{fan.openid}:{j}",
+                wechat_time=now - timedelta(minutes=i * 3 + j),
+                received_at=now,
+                source=EventSource.CALLBACK,
+                payload={"Content": "你好"} if kind == "text" else {},
+            )
+    sync = SyncJob.objects.create(account=account)
+    tag_job = TagJob.objects.create(account=account, kind="tag", tag=tag)
+    imported = ImportJob.objects.create(account=account, filename="crm.csv")
+    for i in range(fans):
+        record("system", "fans.test_entry", account=account, target=f"t{i}")
+    return {"openid": made[0].openid, "tag_id": tag.pk, "sync": sync.pk, "tag_job": tag_job.pk,
+            "import": imported.pk}  # fmt: skip
+
+
+def url_for(pattern: URLPattern, account: OfficialAccount, ids: dict[str, Any], user_id: int) -> str:
+    job = {"tag-job-progress": ids["tag_job"], "import": ids["import"], "import-commit": ids["import"]}
+    values = {
+        "appid": account.appid,
+        "openid": ids["openid"],
+        "tag_id": ids["tag_id"],
+        "job_id": job.get(str(pattern.name), ids["sync"]),
+        "user_id": user_id,
+    }
+    return reverse(f"console:{pattern.name}", kwargs={n: values[n] for n in pattern.pattern.converters})
+
+
+def measure(client: Client, url: str) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)  # type: ignore[arg-type] - a CSV streams its rows
+    return response.status_code, len(queries)
+
+
+def counts(fans: int) -> dict[str, tuple[int, int]]:
+    account = make_account(name=f"账号{fans}")
+    admin = member(make_user(f"admin{fans}"), account, Role.ADMIN)
+    ids = populate(account, fans)
+    client = logged_in(admin)
+    client.get(reverse("console:home"))  # the session and language are settled before measuring
+    found = {}
+    for pattern in console_patterns():
+        if pattern.name in ("logout", "login"):
+            continue
+        found[str(pattern.name)] = measure(client, url_for(pattern, account, ids, admin.pk))
+    return found
+
+
+def test_every_console_page_answers_in_its_pinned_number_of_queries() -> None:
+    small, large = counts(6), counts(30)
+    pages = {name: n for name, (status, n) in small.items() if status != 405}
+    actions = {name for name, (status, _) in small.items() if status == 405}
+    assert actions == ACTIONS_ONLY, f"POST-only URLs: {sorted(actions)}"
+    grows = {name: (small[name][1], large[name][1]) for name in pages if small[name][1] != large[name][1]}
+    assert grows == {}, f"pages whose query count grows with the data (N+1): {grows}"
+    assert pages == PINNED, f"measured (paste into PINNED once reviewed): {dict(sorted(pages.items()))}"
