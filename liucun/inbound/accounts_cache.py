@@ -7,8 +7,10 @@ liucun.accounts.actions reach every process within CACHE_SECONDS.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from liucun.accounts.capabilities import Capabilities
@@ -16,6 +18,11 @@ from liucun.accounts.models import EncryptionMode, OfficialAccount
 from liucun.wechat.crypto import MessageCrypto
 
 CACHE_SECONDS = 5.0
+# Entries kept per process. Anyone can name an appid in the URL, so unknown ones must not grow the cache
+# without bound; a few thousand real accounts fit, and the least recently used entry goes first.
+MAX_ENTRIES = 4096
+# What accounts.models.appid_validator lets in: anything else names no account and is never looked up.
+_APPID = re.compile(r"wx[0-9a-f]{16}")
 
 
 @dataclass(frozen=True)
@@ -38,11 +45,13 @@ class CallbackAccount:
         return self.crypto is not None and self.encryption_mode != EncryptionMode.PLAINTEXT
 
 
-_cache: dict[str, tuple[float, CallbackAccount | None]] = {}
+_cache: OrderedDict[str, tuple[float, CallbackAccount | None]] = OrderedDict()
 _lock = threading.Lock()
 
 
 def get_callback_account(appid: str) -> CallbackAccount | None:
+    if not _APPID.fullmatch(appid):
+        return None
     now = time.monotonic()
     hit = _cache.get(appid)
     if hit is not None and hit[0] > now:
@@ -50,7 +59,14 @@ def get_callback_account(appid: str) -> CallbackAccount | None:
     account = _load(appid)
     with _lock:
         _cache[appid] = (now + CACHE_SECONDS, account)
+        _cache.move_to_end(appid)
+        while len(_cache) > MAX_ENTRIES:
+            _cache.popitem(last=False)
     return account
+
+
+def cached_entries() -> int:
+    return len(_cache)
 
 
 def forget(appid: str | None = None) -> None:

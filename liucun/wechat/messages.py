@@ -6,6 +6,7 @@ Field names follow WeChat's documentation in snake case. Every object keeps the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -266,6 +267,18 @@ def _str(fields: Mapping[str, Any], name: str) -> str:
     return value
 
 
+# An openid is 28 URL-safe base64 characters today; the bound is the column's. Anything else (a "/", an
+# empty value, a newline) would be stored as a fan that no page can link to, so it is refused here.
+_OPENID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _openid(fields: Mapping[str, Any], name: str) -> str:
+    value = _str(fields, name)
+    if not _OPENID.fullmatch(value):
+        raise MalformedXML(f"<{name}> is not an openid (1-64 letters, digits, '-' or '_')")
+    return value
+
+
 def _opt_str(fields: Mapping[str, Any], name: str) -> str | None:
     value = fields.get(name)
     return value if isinstance(value, str) and value != "" else None
@@ -450,7 +463,7 @@ _EVENT_BUILDERS: dict[str, Callable[[_Common, Mapping[str, Any]], InboundMessage
 def message_from_fields(fields: Mapping[str, Any]) -> InboundMessage:
     common: _Common = {
         "to_user": _str(fields, "ToUserName"),
-        "from_user": _str(fields, "FromUserName"),
+        "from_user": _openid(fields, "FromUserName"),
         "create_time": _int(fields, "CreateTime"),
         "msg_type": _str(fields, "MsgType").strip().lower(),
         "raw": fields,

@@ -17,6 +17,10 @@ from liucun.wechat.errors import ForbiddenXML, MalformedXML
 
 XmlValue = str | dict[str, Any] | list[Any]
 
+# WeChat's deepest message (a menu event with a list of pictures) nests four elements below <xml>.
+# Reading deeper XML recursively would overflow Python's stack, so deep documents are refused first.
+MAX_DEPTH = 12
+
 
 def _element_value(element: Element) -> XmlValue:
     children = list(element)
@@ -45,7 +49,17 @@ def _root(data: bytes | str) -> Element:
         raise MalformedXML(f"not well-formed XML: {exc}") from None
     if root.tag != "xml":
         raise MalformedXML(f"root element is <{root.tag}>, expected <xml>")
+    _check_depth(root)
     return root
+
+
+def _check_depth(root: Element) -> None:
+    level: list[tuple[Element, int]] = [(root, 1)]
+    while level:
+        element, depth = level.pop()
+        if depth > MAX_DEPTH:
+            raise MalformedXML(f"elements nested deeper than {MAX_DEPTH} levels")
+        level.extend((child, depth + 1) for child in element)
 
 
 def parse_xml_fields(data: bytes | str) -> dict[str, Any]:
