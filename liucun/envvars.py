@@ -6,6 +6,7 @@ A value that is present but malformed is an error at start-up, never a silent de
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -68,6 +69,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated addresses or networks (10.0.0.5, 10.0.0.0/8, ::1); a malformed one is an error."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigurationError(f"{name}: {item!r} is not an IP address or network") from None
+    return networks
 
 
 def env_secret(name: str, default: str | None = None) -> str | None:

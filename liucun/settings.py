@@ -15,6 +15,7 @@ from liucun.envvars import (
     env_float,
     env_int,
     env_list,
+    env_networks,
     env_secret,
     env_str,
 )
@@ -150,9 +151,13 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("LIUCUN_SESSION_HOURS", 12, minimum=1, maximum=24 * 30) * 3600
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:home"
-# Console login throttling (liucun.staff.throttle): failures within the lock window, per username and per IP.
+# Login throttling (liucun.staff.throttle), console and admin alike: failures within the lock window for
+# one username from one address, from one address for any username, and for one username from anywhere.
 LIUCUN_LOGIN_MAX_FAILURES = env_int("LIUCUN_LOGIN_MAX_FAILURES", 5, minimum=1)
 LIUCUN_LOGIN_MAX_FAILURES_PER_IP = env_int("LIUCUN_LOGIN_MAX_FAILURES_PER_IP", 20, minimum=1)
+LIUCUN_LOGIN_MAX_FAILURES_PER_USER = env_int("LIUCUN_LOGIN_MAX_FAILURES_PER_USER", 100, minimum=1)
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed; nobody else's is.
+LIUCUN_TRUSTED_PROXIES = env_networks("LIUCUN_TRUSTED_PROXIES")
 LIUCUN_LOGIN_LOCK_SECONDS = env_int("LIUCUN_LOGIN_LOCK_SECONDS", 900, minimum=10)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -5,6 +5,10 @@ from django.views.i18n import set_language
 from liucun.api.main import api
 from liucun.health import healthz
 from liucun.inbound.views import callback
+from liucun.staff.login_forms import ThrottledAdminLoginForm
+
+# The admin's own login page counts and refuses failures exactly as the console's does.
+admin.site.login_form = ThrottledAdminLoginForm
 
 urlpatterns = [
     path("wechat/<str:appid>/callback", callback, name="wechat-callback"),

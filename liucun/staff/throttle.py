@@ -1,8 +1,11 @@
-"""Login throttling: too many failures for one username, or from one address, lock logins for a while.
+"""Login throttling: too many failures lock logins for a while, for the console and the admin alike.
 
 Failures are rows in the database, not a per-process cache, so every server worker sees the same count.
-Counting per username stops guessing one staff member's password from many addresses; counting per
-address stops spraying many usernames from one.
+Three counts, each with its own limit: one username from one address (the common case: someone guessing
+a password), one address for any username (spraying many usernames), and one username from anywhere
+(guessing one password from many addresses). A username alone is not locked at the first limit, so a
+stranger cannot lock a staff member out with five wrong passwords; the per-username limit is far higher.
+The address is the client's, read through trusted proxies only (liucun.staff.client_address).
 """
 
 from __future__ import annotations
@@ -28,10 +31,12 @@ def locked_for(username: str, ip: str | None, now: datetime | None = None) -> in
     now = now or datetime.now(UTC)
     since = now - _window()
     recent = LoginFailure.objects.filter(at__gte=since)
+    user = recent.filter(username=_clean(username))
     waits = []
     for rows, limit in (
-        (recent.filter(username=_clean(username)), settings.LIUCUN_LOGIN_MAX_FAILURES),
+        (user.filter(ip=ip) if ip else user.filter(ip__isnull=True), settings.LIUCUN_LOGIN_MAX_FAILURES),
         (recent.filter(ip=ip) if ip else recent.none(), settings.LIUCUN_LOGIN_MAX_FAILURES_PER_IP),
+        (user, settings.LIUCUN_LOGIN_MAX_FAILURES_PER_USER),
     ):
         times = list(rows.order_by("-at").values_list("at", flat=True)[:limit])
         if len(times) >= limit:

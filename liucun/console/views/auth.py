@@ -1,42 +1,17 @@
-"""Console login and logout. Logins are throttled per username and per address (liucun.staff.throttle)."""
+"""Console login and logout. Logins are throttled (liucun.staff.throttle), as the admin's are."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
 from django.contrib import auth
-from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from liucun.staff import throttle
-
-
-class ThrottledLoginForm(AuthenticationForm):
-    def clean(self) -> dict[str, Any]:
-        username = self.data.get("username", "")
-        ip = self.request.META.get("REMOTE_ADDR") if self.request else None
-        wait = throttle.locked_for(username, ip)
-        if wait:
-            minutes = max(1, round(wait / 60))
-            raise forms.ValidationError(
-                _("Too many failed logins. Try again in %(minutes)d minutes.") % {"minutes": minutes},
-                code="throttled",
-            )
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            throttle.record_failure(username, ip)
-            raise
-        throttle.clear(username)
-        return cleaned
+from liucun.staff.login_forms import THROTTLED, ThrottledLoginForm
 
 
 @sensitive_post_parameters("password")
@@ -50,7 +25,7 @@ def login(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         auth.login(request, form.get_user())
         return redirect(next_url or "console:home")
-    status = 429 if form.has_error("__all__", "throttled") else 200
+    status = 429 if form.has_error("__all__", THROTTLED) else 200
     return render(request, "console/login.html", {"form": form, "next": next_url}, status=status)
 
 
