@@ -170,6 +170,9 @@ if not DEBUG:
 # --- WeChat ---------------------------------------------------------------------------------------------
 # Largest callback body accepted. WeChat's own messages are a few KiB; 64 KiB leaves room for long text.
 LIUCUN_CALLBACK_MAX_BODY = env_int("LIUCUN_CALLBACK_MAX_BODY", 65536, minimum=1024, maximum=1048576)
+# Plaintext-mode deliveries: how far the URL's timestamp may be from this server's clock (0 turns the
+# check and the one-body-per-signed-URL memory off; safe mode never needs them). liucun/inbound/replay.py
+LIUCUN_CALLBACK_MAX_SKEW_SECONDS = env_int("LIUCUN_CALLBACK_MAX_SKEW_SECONDS", 300, minimum=0)
 # How long a callback waits for its event to be committed before answering 503 (WeChat waits 5 s and
 # retries; the retry is deduplicated, so a late commit is never stored twice).
 LIUCUN_CALLBACK_COMMIT_TIMEOUT = env_float("LIUCUN_CALLBACK_COMMIT_TIMEOUT", 3.0, minimum=0.1)

@@ -15,6 +15,7 @@ from django.db import DatabaseError
 
 from liucun.inbound.accounts_cache import CallbackAccount
 from liucun.inbound.actions import record_delivery
+from liucun.inbound.replay import Replayed, check_plaintext
 from liucun.wechat import errors as protocol
 from liucun.wechat.messages import parse_message
 from liucun.wechat.replies import SUCCESS
@@ -47,6 +48,32 @@ def verify_get(account: CallbackAccount, query: Mapping[str, str]) -> Answer:
     return Answer(200, query.get("echostr", ""))
 
 
+def _opened(account: CallbackAccount, query: Mapping[str, str], body: bytes) -> bytes:
+    if not account.accepts_encrypted or account.crypto is None:
+        raise Refusal(400, f"encrypted delivery but the account is in {account.encryption_mode} mode")
+    try:
+        return account.crypto.decrypt_callback(
+            body,
+            msg_signature=query.get("msg_signature", ""),
+            timestamp=query.get("timestamp", ""),
+            nonce=query.get("nonce", ""),
+        )
+    except protocol.SignatureError:
+        raise Refusal(403, "bad or missing msg_signature") from None
+    except protocol.ProtocolError as exc:
+        raise Refusal(400, f"{type(exc).__name__}: {exc}") from None
+
+
+def _plaintext(account: CallbackAccount, timestamp: str, nonce: str, body: bytes) -> bytes:
+    if not account.accepts_plaintext:
+        raise Refusal(400, "plaintext delivery but the account is in safe mode")
+    try:
+        check_plaintext(account.id, timestamp, nonce, body)
+    except Replayed as exc:
+        raise Refusal(403, str(exc)) from None
+    return body
+
+
 def handle_post(account: CallbackAccount, query: Mapping[str, str], body: bytes) -> Answer:
     timestamp = query.get("timestamp", "")
     nonce = query.get("nonce", "")
@@ -56,21 +83,7 @@ def handle_post(account: CallbackAccount, query: Mapping[str, str], body: bytes)
         raise Refusal(403, "bad or missing signature") from None
 
     encrypted = query.get("encrypt_type", "raw") == "aes"
-    if encrypted:
-        if not account.accepts_encrypted or account.crypto is None:
-            raise Refusal(400, f"encrypted delivery but the account is in {account.encryption_mode} mode")
-        try:
-            xml = account.crypto.decrypt_callback(
-                body, msg_signature=query.get("msg_signature", ""), timestamp=timestamp, nonce=nonce
-            )
-        except protocol.SignatureError:
-            raise Refusal(403, "bad or missing msg_signature") from None
-        except protocol.ProtocolError as exc:
-            raise Refusal(400, f"{type(exc).__name__}: {exc}") from None
-    else:
-        if not account.accepts_plaintext:
-            raise Refusal(400, "plaintext delivery but the account is in safe mode")
-        xml = body
+    xml = _opened(account, query, body) if encrypted else _plaintext(account, timestamp, nonce, body)
 
     try:
         message = parse_message(xml)

@@ -75,3 +75,44 @@ def test_the_log_filter_escapes_every_control_character() -> None:
     from liucun.logredact import escape_controls
 
     assert escape_controls("a\nb\rc\x1b[2Jd\u2028e\tf") == "a\\nb\\rc\\x1b[2Jd\\x2028e\tf"
+
+
+def test_a_plaintext_delivery_with_a_stale_timestamp_is_refused(client: Client) -> None:
+    account = make_account(mode="plaintext")
+    stale = _peer(account).sign(_text("oA", 4, to=account.original_id), timestamp="946684800")  # year 2000
+    response = _post(client, stale)
+    assert response.status_code == 403 and "timestamp" in response.content.decode()
+    assert Event.objects.count() == 0
+
+
+def test_a_signed_plaintext_url_carries_one_body_only_but_wechat_may_retry_it(client: Client) -> None:
+    account = make_account(mode="plaintext")
+    first = _peer(account).sign(_text("oA", 5, to=account.original_id), nonce="424242")
+    assert _post(client, first).status_code == 200
+    assert _post(client, first).status_code == 200  # WeChat's retry: same URL, same body
+    forged = type(first)(
+        path=first.path, query=first.query, body=_text("oA", 6, "转账", to=account.original_id).encode()
+    )
+    response = _post(client, forged)
+    assert response.status_code == 403 and "another body" in response.content.decode()
+    assert list(Event.objects.values_list("dedupe_key", flat=True)) == ["msg:5"]
+
+
+def test_safe_mode_is_not_held_to_the_plaintext_checks(client: Client) -> None:
+    account = make_account(mode="safe")
+    old = _peer(account).sign(_text("oA", 7, to=account.original_id), timestamp="1700000000")
+    assert _post(client, old).status_code == 200  # msg_signature covers the body; nothing to replay
+
+
+def test_expired_nonces_are_forgotten(client: Client, settings) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from liucun.inbound.models import PlaintextNonce
+    from liucun.inbound.replay import forget_expired
+
+    account = make_account(mode="plaintext")
+    _post(client, _peer(account).sign(_text("oA", 8, to=account.original_id)))
+    assert PlaintextNonce.objects.count() == 1
+    assert forget_expired() == 0
+    PlaintextNonce.objects.update(created_at=datetime.now(UTC) - timedelta(hours=1))
+    assert forget_expired() == 1
