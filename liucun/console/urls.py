@@ -3,7 +3,7 @@ walks this list and fails for a page that is not."""
 
 from django.urls import path
 
-from liucun.console.views import admin_pages, auth, crm, fans, home, inbox, jobs, tags
+from liucun.console.views import admin_pages, auth, crm, fans, home, inbox, jobs, staff_access, tags
 
 app_name = "console"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("login/", auth.login, name="login"),
     path("logout/", auth.logout, name="logout"),
+    path("invite/<str:key>/", staff_access.invitation, name="invitation"),
+    path("me/tokens/", staff_access.api_tokens, name="api-tokens"),
+    path("me/tokens/<str:prefix>/revoke", staff_access.api_token_revoke, name="api-token-revoke"),
     path("a/<str:appid>/", home.overview, name="overview"),
     path("a/<str:appid>/fans/", fans.fan_list, name="fans"),
     path("a/<str:appid>/fans.csv", crm.fans_csv, name="fans-csv"),
@@ -41,6 +44,12 @@ urlpatterns = [
     path("a/<str:appid>/settings/", admin_pages.account_settings, name="settings"),
     path("a/<str:appid>/staff/", admin_pages.staff_page, name="staff"),
     path("a/<str:appid>/staff/grant", admin_pages.staff_grant, name="staff-grant"),
+    path("a/<str:appid>/staff/invite", staff_access.invite, name="staff-invite"),
+    path(
+        "a/<str:appid>/staff/invitations/<int:invitation_id>/revoke",
+        staff_access.invitation_revoke,
+        name="staff-invitation-revoke",
+    ),
     path("a/<str:appid>/staff/<int:user_id>/revoke", admin_pages.staff_revoke, name="staff-revoke"),
     path("a/<str:appid>/audit/", admin_pages.audit_log, name="audit"),
 ]

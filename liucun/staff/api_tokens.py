@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from liucun.accounts.models import OfficialAccount
 from liucun.staff.audit import record
 from liucun.staff.models import ROLE_RANK, ApiToken, Role
 from liucun.staff.permissions import role_on
+from liucun.staff.refusals import StaffRefused
 
 KEY_PREFIX = "lc_"
 
@@ -27,15 +29,42 @@ def _hash(key: str) -> str:
 def create_api_token(
     user: Any, name: str, *, max_role: Role = Role.AGENT, accounts: Iterable[OfficialAccount] = ()
 ) -> tuple[ApiToken, str]:
-    """The token and its key. The key is not stored and cannot be shown again."""
+    """The token and its key. The key is not stored and cannot be shown again.
+
+    A token can only narrow what its user may do: `accounts` must be among the user's own."""
+    accounts = list(accounts)
+    foreign = [a.appid for a in accounts if role_on(user, a) is None]
+    if foreign:
+        raise StaffRefused(
+            _("A token can only be limited to accounts you hold a role on."), code="token_scope"
+        )
+    name = name.strip()
+    if not name or len(name) > 80:
+        raise StaffRefused(_("Give the token a name of 1 to 80 characters."), code="token_name")
     prefix = secrets.token_hex(4)
     key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(
         user=user, name=name, prefix=prefix, key_hash=_hash(key), max_role=max_role
     )
-    token.accounts.set(list(accounts))
+    token.accounts.set(accounts)
     record(user, "staff.create_api_token", target=f"{name} ({prefix})", changes={"max_role": max_role.value})
     return token, key
+
+
+@transaction.atomic
+def revoke_api_token(user: Any, prefix: str) -> bool:
+    """Revoke one of the user's own tokens; it stops working at once. False if there is none to revoke."""
+    token = ApiToken.objects.filter(user=user, prefix=prefix, revoked_at__isnull=True).first()
+    if token is None:
+        return False
+    token.revoked_at = datetime.now(UTC)
+    token.save(update_fields=["revoked_at"])
+    record(user, "staff.revoke_api_token", target=f"{token.name} ({prefix})")
+    return True
+
+
+def tokens_of(user: Any) -> list[ApiToken]:
+    return list(ApiToken.objects.filter(user=user).prefetch_related("accounts").order_by("-created_at"))
 
 
 @dataclass(frozen=True)

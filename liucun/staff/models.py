@@ -90,3 +90,40 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} from {self.ip}"
+
+
+class Invitation(models.Model):
+    """An admin's invitation to a role on one account, redeemed once through a link shown once.
+
+    Grants go to people the admin already works with (staff of the admin's accounts) or by invitation,
+    never to any username of the instance: otherwise an admin of one account could probe who else has
+    a login, and hand roles to other companies' staff. Only a SHA-256 of the link's key is stored.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    note = models.CharField(max_length=80, blank=True, default="")  # whom it is for, as the admin wrote
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "created_at"], name="invitation_account")]
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} to {self.role} of {self.account_id}"
+
+    @property
+    def is_open(self) -> bool:
+        from django.utils import timezone
+
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()

@@ -19,7 +19,9 @@ from liucun.accounts.models import OfficialAccount
 from liucun.console.tests.conftest import add_fans, logged_in, make_user, member
 from liucun.console.tests.test_scope import console_patterns
 from liucun.events.models import Event, EventSource
+from liucun.staff.api_tokens import create_api_token
 from liucun.staff.audit import record
+from liucun.staff.invitations import create_invitation
 from liucun.staff.models import Role
 from liucun.testing.factories import make_account
 
@@ -27,16 +29,16 @@ pytestmark = pytest.mark.django_db
 
 # Queries per page, measured; a change here is a change a reviewer should see.
 PINNED = {
-    "audit": 6, "blacklist": 5, "fan": 9, "fan-export": 8, "fans": 9, "fans-csv": 9, "home": 3, "import": 6,
+    "audit": 6, "blacklist": 5, "fan": 9, "fan-export": 8, "fans": 10, "fans-csv": 9, "home": 3, "import": 6,
     "imports": 7, "messages": 5, "overview": 11, "settings": 4, "staff": 5, "sync": 7, "sync-progress": 6,
-    "tag-job-progress": 6, "tags": 8,
+    "tag-job-progress": 6, "tags": 8, "saved-filters": 6, "saved-filter-apply": 4,
 }  # fmt: skip
 
 # URLs that only take POST (actions); a GET answers 405 without touching the database beyond the session.
 ACTIONS_ONLY = {
     "blacklist-change", "blacklist-sync", "fan-attributes", "fan-erase", "fan-remark", "fan-tags",
     "import-commit", "staff-grant", "staff-revoke", "sync-resume", "sync-start", "tag-create", "tag-delete",
-    "tag-rename", "tags-bulk", "tags-pull",
+    "tag-rename", "tags-bulk", "tags-pull", "saved-filter-save", "saved-filter-rename", "saved-filter-delete",
 }  # fmt: skip
 
 
@@ -68,8 +70,13 @@ def populate(account: OfficialAccount, fans: int) -> dict[str, Any]:
     imported = ImportJob.objects.create(account=account, filename="crm.csv")
     for i in range(fans):
         record("system", "fans.test_entry", account=account, target=f"t{i}")
+    admin = account.memberships.get().user
+    for i in range(fans // 6):
+        invitation, key = create_invitation(admin, account, Role.AGENT, note=f"n{i}")
+        token, _ = create_api_token(admin, f"t{i}", accounts=[account])
     return {"openid": made[0].openid, "tag_id": tag.pk, "sync": sync.pk, "tag_job": tag_job.pk,
-            "import": imported.pk}  # fmt: skip
+            "import": imported.pk, "invitation": invitation.pk, "invitation_key": key,
+            "token_prefix": token.prefix}  # fmt: skip
 
 
 def url_for(pattern: URLPattern, account: OfficialAccount, ids: dict[str, Any], user_id: int) -> str:
@@ -80,6 +87,10 @@ def url_for(pattern: URLPattern, account: OfficialAccount, ids: dict[str, Any], 
         "tag_id": ids["tag_id"],
         "job_id": job.get(str(pattern.name), ids["sync"]),
         "user_id": user_id,
+        "key": ids["invitation_key"],
+        "prefix": ids["token_prefix"],
+        "invitation_id": ids["invitation"],
+        "filter_id": ids.get("saved_filter", 0),
     }
     return reverse(f"console:{pattern.name}", kwargs={n: values[n] for n in pattern.pattern.converters})
 

@@ -15,8 +15,9 @@ from liucun.accounts.actions import update_account
 from liucun.accounts.models import OfficialAccount
 from liucun.console.forms import AccountSettingsForm
 from liucun.console.scope import ConsoleRequest, account_page
-from liucun.staff.actions import grant_role, revoke_role
-from liucun.staff.models import AuditEntry, Membership, Role
+from liucun.console.views.staff_access import staff_context
+from liucun.staff.actions import colleague, grant_role, revoke_role
+from liucun.staff.models import AuditEntry, Role
 
 SETTINGS_FIELDS = ("name", "welcome_text", "sync_every_hours", "privacy_on_unfollow")
 
@@ -39,21 +40,20 @@ def account_settings(request: ConsoleRequest, account: OfficialAccount) -> HttpR
 
 @account_page(Role.ADMIN)
 def staff_page(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
-    members = Membership.objects.filter(account=account).select_related("user").order_by("user__username")
-    return render(request, "console/staff.html", {"members": members, "roles": Role.choices})
+    return render(request, "console/staff.html", staff_context(account))
 
 
 @account_page(Role.ADMIN)
 @require_POST
 def staff_grant(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
-    user = get_user_model().objects.filter(username=request.POST.get("username", "").strip()).first()
+    """A role for someone the admin already works with; anyone else is invited (views/staff_access.py)."""
     role = request.POST.get("role", "")
-    if user is None:
-        messages.error(request, _("No staff member has that username."))
-    elif role not in Role.values:
+    if role not in Role.values:
         messages.error(request, _("Unknown role."))
     else:
-        grant_role(request.user, user, account, Role(role))
+        grant_role(
+            request.user, colleague(request.user, request.POST.get("username", "")), account, Role(role)
+        )
         messages.success(request, _("Role granted."))
     return redirect("console:staff", appid=account.appid)
 

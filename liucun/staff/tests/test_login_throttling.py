@@ -16,7 +16,9 @@ PASSWORD = "correct horse battery staple"
 
 
 def staff_user(username: str = "boss") -> None:
-    get_user_model().objects.create_user(username=username, password=PASSWORD, is_staff=True, is_superuser=True)
+    get_user_model().objects.create_user(
+        username=username, password=PASSWORD, is_staff=True, is_superuser=True
+    )
 
 
 def admin_login(client: Client, password: str, **extra: str) -> bool:
@@ -32,7 +34,9 @@ def test_the_admin_login_is_throttled_like_the_console() -> None:
         assert not admin_login(client, "wrong")
     assert not admin_login(client, PASSWORD)  # locked: the right password does not get in either
     locked = client.post("/admin/login/", {"username": "boss", "password": PASSWORD})
-    assert "Too many failed logins" in locked.content.decode() or "登录失败次数过多" in locked.content.decode()
+    assert (
+        "Too many failed logins" in locked.content.decode() or "登录失败次数过多" in locked.content.decode()
+    )
     console = Client().post(reverse("console:login"), {"username": "boss", "password": PASSWORD})
     assert console.status_code == 429  # one count for both doors
     assert LoginFailure.objects.filter(username="boss").count() == 3
@@ -44,7 +48,9 @@ def test_a_stranger_cannot_lock_a_staff_member_out() -> None:
     stranger = Client(REMOTE_ADDR="203.0.113.9")
     for _ in range(5):
         stranger.post(reverse("console:login"), {"username": "boss", "password": "wrong"})
-    assert stranger.post(reverse("console:login"), {"username": "boss", "password": PASSWORD}).status_code == 429
+    assert (
+        stranger.post(reverse("console:login"), {"username": "boss", "password": PASSWORD}).status_code == 429
+    )
     owner = Client(REMOTE_ADDR="198.51.100.7")
     assert owner.post(reverse("console:login"), {"username": "boss", "password": PASSWORD}).status_code == 302
 
@@ -53,7 +59,9 @@ def test_a_stranger_cannot_lock_a_staff_member_out() -> None:
 def test_guessing_one_password_from_many_addresses_is_stopped_too() -> None:
     staff_user()
     for i in range(4):
-        Client(REMOTE_ADDR=f"203.0.113.{i}").post(reverse("console:login"), {"username": "boss", "password": "x"})
+        Client(REMOTE_ADDR=f"203.0.113.{i}").post(
+            reverse("console:login"), {"username": "boss", "password": "x"}
+        )
     late = Client(REMOTE_ADDR="203.0.113.200")
     assert late.post(reverse("console:login"), {"username": "boss", "password": PASSWORD}).status_code == 429
 

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from liucun.accounts.actions import EDITABLE_FIELDS, create_account, update_account
 from liucun.accounts.models import AccountType, EncryptionMode, OfficialAccount
+from liucun.cliinput import read_secret
 
 
 def _bool(value: str) -> bool:
@@ -22,14 +23,37 @@ def _bool(value: str) -> bool:
     raise ValueError(value)
 
 
+# --<flag>-file option -> the account field it fills.
+SECRET_FILES = {"token": "token", "aes-key": "encoding_aes_key", "secret": "secret"}
+
+
+def _read_secret_files(options: dict[str, Any]) -> None:
+    """Fill credentials given as files; one from stdin at most (it can be read once)."""
+    from_stdin = [f for f in SECRET_FILES.values() if options.get(f"{f}_file") == "-"]
+    if len(from_stdin) > 1:
+        raise CommandError("only one credential can come from standard input")
+    for field in SECRET_FILES.values():
+        path = options.get(f"{field}_file")
+        if path is None:
+            continue
+        if options.get(field) is not None:
+            raise CommandError(f"give {field} either as an argument or as a file, not both")
+        options[field] = read_secret(path, field)
+
+
 def _add_account_flags(parser: ArgumentParser, *, required: bool) -> None:
     parser.add_argument("--original-id", required=required, help="gh_... original id (原始ID)")
     parser.add_argument("--name", required=required)
     parser.add_argument("--type", dest="account_type", choices=AccountType.values, required=required)
     parser.add_argument("--verified", type=_bool, default=None, metavar="true|false")
-    parser.add_argument("--token", required=required, help="the callback Token set in the MP backend")
+    parser.add_argument("--token", help="the callback Token set in the MP backend")
     parser.add_argument("--aes-key", dest="encoding_aes_key", help="EncodingAESKey (43 characters)")
-    parser.add_argument("--secret", required=required, help="AppSecret")
+    parser.add_argument("--secret", help="AppSecret")
+    # The same credentials from a file or standard input ("-"), kept out of ps and shell history.
+    for flag, what in SECRET_FILES.items():
+        parser.add_argument(
+            f"--{flag}-file", dest=f"{what}_file", metavar="PATH", help=f"read {what} from PATH ('-': stdin)"
+        )
     parser.add_argument("--mode", dest="encryption_mode", choices=EncryptionMode.values)
     parser.add_argument("--api-base", dest="api_base_url", help="API base URL (a wxsim URL in development)")
     parser.add_argument("--welcome", dest="welcome_text", help="text sent to a fan who follows")
@@ -70,6 +94,11 @@ class Command(BaseCommand):
             account = self._get(options["appid"])
             self.stdout.write(json.dumps(_describe(account), ensure_ascii=False, indent=2))
             return
+        _read_secret_files(options)
+        if action == "add":
+            missing = [f for f in ("token", "secret") if not options.get(f)]
+            if missing:
+                raise CommandError(f"add needs {' and '.join(missing)} (as --X or --X-file)")
         fields = {name: options[name] for name in EDITABLE_FIELDS if options.get(name) is not None}
         try:
             if action == "add":
