@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
@@ -19,7 +20,8 @@ from liucun.crm.csvfile import CsvText, FileProblem
 from liucun.fans.models import Fan
 
 KEY_TYPES = ("openid", "unionid")
-FanRow = tuple[str, str, bool, dict[str, str]]  # openid, unionid, is_following, attributes
+# openid, unionid, is_following, attributes, personal_data_erased_at
+FanRow = tuple[str, str, bool, dict[str, str], datetime | None]
 CHUNK = 5000  # rows looked up and fans read per query (PostgreSQL may scan the account per query)
 MAX_LINE_ERRORS = 100  # kept on the job; error_count still counts them all
 
@@ -159,8 +161,12 @@ def check(
     *,
     lock: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
+    uploaded_at: datetime | None = None,
 ) -> Plan:
-    """Every line checked against the fans of `account`; `lock` holds the fans read (inside a commit)."""
+    """Every line checked against the fans of `account`; `lock` holds the fans read (inside a commit).
+
+    A fan whose personal data was erased after `uploaded_at` is skipped: the file's values for them were
+    exported before the erasure, and applying a check made earlier would write them back."""
     plan = Plan(rows=parsed.total)
     for line, message in parsed.errors:
         plan.fail(line, message)
@@ -192,17 +198,29 @@ def check(
                 # Between finding the fan and locking it, its unionid was erased or replaced.
                 plan.fail(row.line, "the fan changed while the file was checked; run the import again")
             else:
-                _evaluate(plan, row, ids[0], fans[ids[0]], erase_on_unfollow)
+                _evaluate(
+                    plan,
+                    row,
+                    ids[0],
+                    fans[ids[0]],
+                    erase_on_unfollow=erase_on_unfollow,
+                    uploaded_at=uploaded_at,
+                )
         done += len(chunk)
         if on_progress is not None:
             on_progress(refused_early + done, parsed.total)
     return plan
 
 
-def _evaluate(plan: Plan, row: Row, fan_id: int, fan: FanRow, erase_on_unfollow: bool) -> None:
-    _, _, following, current = fan
+def _evaluate(
+    plan: Plan, row: Row, fan_id: int, fan: FanRow, *, erase_on_unfollow: bool, uploaded_at: datetime | None
+) -> None:
+    _, _, following, current, erased_at = fan
     if erase_on_unfollow and not following:
         # Stored now, this would outlive the erasure the account promises for fans who left.
+        plan.skipped += 1
+        return
+    if uploaded_at is not None and erased_at is not None and erased_at >= uploaded_at:
         plan.skipped += 1
         return
     try:
@@ -243,9 +261,9 @@ def _load(qs: QuerySet[Fan], lock: bool) -> dict[int, FanRow]:
     row_locks = lock and connection.features.has_select_for_update
     qs = qs.select_for_update().order_by("pk") if row_locks else qs.order_by()
     return {
-        fan_id: (openid, unionid, following, attributes if isinstance(attributes, dict) else {})
-        for fan_id, openid, unionid, following, attributes in qs.values_list(
-            "id", "openid", "unionid", "is_following", "attributes"
+        fan_id: (openid, unionid, following, attributes if isinstance(attributes, dict) else {}, erased_at)
+        for fan_id, openid, unionid, following, attributes, erased_at in qs.values_list(
+            "id", "openid", "unionid", "is_following", "attributes", "personal_data_erased_at"
         )
     }
 

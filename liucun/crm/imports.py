@@ -136,7 +136,13 @@ def _run(job: ImportJob, attempt: int, on_progress: Progress | None) -> str:
     mapping = Mapping.parse(job.mapping)
     parsed = parse(csvfile.read(bytes(content)), mapping)
     _beat(job.pk, attempt, 0, parsed.total)
-    plan = check(job.account, parsed, mapping, on_progress=_reporter(job.pk, attempt, on_progress))
+    plan = check(
+        job.account,
+        parsed,
+        mapping,
+        on_progress=_reporter(job.pk, attempt, on_progress),
+        uploaded_at=job.created_at,
+    )
     if job.dry_run:
         # Only a clean check can be applied later; a file with errors has to be fixed and sent again.
         clean = not plan.error_count
@@ -159,7 +165,7 @@ def _apply(job: ImportJob, attempt: int, parsed: Parsed, mapping: Mapping) -> st
         if current is None or current.status != ImportStatus.RUNNING:
             return "superseded"
         # Checked again with the fans locked: what is written follows from the fans as they are now.
-        plan = check(job.account, parsed, mapping, lock=True)
+        plan = check(job.account, parsed, mapping, lock=True, uploaded_at=job.created_at)
         if plan.error_count:
             raise ImportRefused(plan)
         updates = list(plan.updates.items())

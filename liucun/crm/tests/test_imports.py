@@ -243,3 +243,19 @@ def test_the_first_hundred_errors_by_line_are_kept_and_all_are_counted(account) 
     job = _start(account, csv_text(rows).encode(), mapping)
     assert job.error_count == 220
     assert [e["line"] for e in job.line_errors] == list(range(2, 102))
+
+
+def test_a_check_made_before_an_erasure_cannot_write_the_erased_data_back(account) -> None:
+    from liucun.fans.privacy import erase_fan
+
+    fans = make_fans(account, 3)
+    checked = _start(account, csv_text(member_rows([f.openid for f in fans])).encode())
+    assert (checked.status, checked.would_update) == (ImportStatus.VALIDATED, 3)
+    erase_fan(account, fans[1].openid, "tester", "the fan asked")
+    applied = imports.commit_import("tester", account, checked.pk)
+    assert (applied.status, applied.updated, applied.skipped) == (ImportStatus.DONE, 2, 1)
+    assert attributes_of(account, fans[1].openid) == {}
+    assert attributes_of(account, fans[0].openid)["phone"] == "13800000000"
+    # A file uploaded after the erasure is new information, given by the company: it applies.
+    later = _start(account, csv_text(member_rows([fans[1].openid])).encode(), dry_run=False)
+    assert (later.updated, later.skipped) == (1, 0)
