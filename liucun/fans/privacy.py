@@ -1,17 +1,20 @@
 """Personal data of fans: export on request, erasure on request and after unfollow (docs/privacy.md).
 
-Erased: remark, custom attributes (customer id, phone, store ...), unionid, and the content of every
-message the fan sent (texts, pictures, locations, links). Kept, pseudonymous: the openid (an id WeChat
-issues per account), follow and unfollow times, the acquisition channel, event kinds and times. That
-record is what retention statistics and refollow detection need, and nothing more.
+Erased: remark, custom attributes (customer id, phone, store ...), unionid, and
+every payload field of the fan's events that is not protocol metadata: message content, pictures,
+locations, links, scanned codes, the URLs of menu links (they can carry a phone number in the query),
+QR tickets, fields WeChat may add later, and the text of replies. Kept, pseudonymous: the openid (an id
+WeChat issues per account), follow and unfollow times, the acquisition channel, event kinds and times,
+menu keys, whether Liucun answered. That record is what retention statistics need, and nothing more.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q, QuerySet
 
 from liucun.accounts.models import OfficialAccount, PrivacyOnUnfollow
@@ -19,26 +22,26 @@ from liucun.events.models import Event
 from liucun.fans.models import Fan, FollowPeriod
 from liucun.staff.audit import record
 
-# Payload fields that carry what a fan said or showed; everything else is protocol metadata.
-PERSONAL_FIELDS = (
-    "Content",
-    "PicUrl",
-    "MediaId",
-    "Recognition",
-    "Location_X",
-    "Location_Y",
-    "Label",
-    "Title",
-    "Description",
-    "Url",
-    "ThumbMediaId",
-    "Latitude",
-    "Longitude",
-    "Precision",
-    "ScanCodeInfo",
-    "SendPicsInfo",
-    "SendLocationInfo",
-)
+log = logging.getLogger(__name__)
+
+# Payload fields that are protocol metadata and say nothing about the person: kept by an erasure. Every
+# other field is erased, including ones WeChat adds later (an allow-list, not a list of what to remove).
+PROTOCOL_FIELDS = frozenset(
+    {
+        "ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "MsgDataId", "Idx", "Event",
+        "MenuId", "Format",
+        # Subscription-notification consent: which template, accepted or not (what analysis of consent needs).
+        "SubscribeMsgPopupEvent", "SubscribeMsgChangeEvent", "SubscribeMsgSentEvent", "PopupScene",
+    }
+)  # fmt: skip
+# EventKey is a menu key or a QR scene (the channel) for these; for menu links it is the URL the fan
+# opened and for mini-program buttons the page path, both of which can carry personal data.
+EVENT_KEY_IS_METADATA = frozenset(
+    {
+        "event.subscribe", "event.scan", "event.click", "event.scancode_push", "event.scancode_waitmsg",
+        "event.pic_sysphoto", "event.pic_photo_or_album", "event.pic_weixin", "event.location_select",
+    }
+)  # fmt: skip
 REDACTED = "(erased)"
 
 
@@ -70,9 +73,38 @@ def export_fan(account: OfficialAccount, openid: str, actor: Any) -> dict[str, A
     return data
 
 
-@transaction.atomic
-def erase_fan(account: OfficialAccount, openid: str, actor: Any, reason: str) -> bool:
+def erase_fan(
+    account: OfficialAccount, openid: str, actor: Any, reason: str, *, checkpoint: bool = True
+) -> bool:
     """Erase one fan's personal data; keep the pseudonymous lifecycle. Audited. True if anything changed."""
+    erased = _erase(account, openid, actor, reason)
+    if erased and checkpoint:
+        checkpoint_erased_pages()
+    return erased
+
+
+def checkpoint_erased_pages() -> None:
+    """SQLite: copy the write-ahead log into the database and empty it, so the erased values (still in
+    the log's older frames until then) are gone from the disk, not just from the tables."""
+    if connection.vendor == "sqlite":
+        # After the outermost commit: a checkpoint cannot run inside a write transaction.
+        transaction.on_commit(_checkpoint)
+
+
+def _checkpoint() -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = cursor.fetchone()[0]
+    except DatabaseError as exc:
+        busy = str(exc)
+    if busy:
+        # A reader still holds old frames; the next erasure (or SQLite's own checkpoints) finishes it.
+        log.info("checkpoint after an erasure was partial (%s); it completes at the next one", busy)
+
+
+@transaction.atomic
+def _erase(account: OfficialAccount, openid: str, actor: Any, reason: str) -> bool:
     fan = Fan.objects.select_for_update().filter(account=account, openid=openid).first()
     if fan is None:
         return False
@@ -91,22 +123,31 @@ def erase_fan(account: OfficialAccount, openid: str, actor: Any, reason: str) ->
 
 
 def _redact_events(account_id: int, openid: str) -> int:
-    """The one rewrite the append-only event store allows: message content replaced, kinds and times kept."""
+    """The one rewrite the append-only event store allows: every field but protocol metadata replaced,
+    kinds and times kept; a reply's text erased but not the fact that there was one."""
     count = 0
-    for event_id, payload in Event.objects.filter(account_id=account_id, openid=openid).values_list(
-        "id", "payload"
-    ):
-        if not any(name in payload and payload[name] != REDACTED for name in PERSONAL_FIELDS):
+    for event_id, kind, payload, reply in Event.objects.filter(
+        account_id=account_id, openid=openid
+    ).values_list("id", "kind", "payload", "reply"):
+        cleaned = redacted_payload(kind, payload)
+        erased_reply = REDACTED if reply else ""
+        if cleaned == payload and erased_reply == reply:
             continue
-        cleaned = {k: (REDACTED if k in PERSONAL_FIELDS else v) for k, v in payload.items()}
         with connection.cursor() as cursor:
             # Through SQL on purpose: the Event model refuses updates, and this is the single exception.
             cursor.execute(
-                "UPDATE events_event SET payload = %s, reply = '' WHERE id = %s",
-                [connection.ops.adapt_json_value(cleaned, None), event_id],
+                "UPDATE events_event SET payload = %s, reply = %s WHERE id = %s",
+                [connection.ops.adapt_json_value(cleaned, None), erased_reply, event_id],
             )
         count += 1
     return count
+
+
+def redacted_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def kept(name: str) -> bool:
+        return name in PROTOCOL_FIELDS or (name == "EventKey" and kind in EVENT_KEY_IS_METADATA)
+
+    return {name: (value if kept(name) else REDACTED) for name, value in payload.items()}
 
 
 def erasure_due() -> QuerySet[Fan]:
@@ -120,7 +161,9 @@ def erase_after_unfollow(limit: int = 1000) -> int:
     """Apply the unfollow policy to fans who left since their data was last erased. Returns how many."""
     done = 0
     for fan in erasure_due().select_related("account").order_by("unfollowed_at")[:limit]:
-        done += erase_fan(fan.account, fan.openid, "privacy-policy", "unfollowed")
+        done += erase_fan(fan.account, fan.openid, "privacy-policy", "unfollowed", checkpoint=False)
+    if done:
+        checkpoint_erased_pages()
     return done
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -65,7 +66,8 @@ def test_unfollowed_fans_lose_personal_data_and_keep_their_lifecycle() -> None:
     assert (gone.remark, gone.attributes, gone.unionid) == ("", {}, "")
     assert gone.channel == "store_1" and gone.personal_data_erased_at is not None
     text = Event.objects.get(openid="oGone", kind="text")
-    assert text.payload == {"Content": REDACTED, "MsgId": "1"} and text.reply == ""
+    # The text is gone; that it was answered is not (analysis of response rates needs it).
+    assert text.payload == {"Content": REDACTED, "MsgId": "1"} and text.reply == REDACTED
     assert Event.objects.get(openid="oGone", kind="event.subscribe").payload["EventKey"] == "qrscene_store_1"
     assert FollowPeriod.objects.get(fan=gone).unfollowed_at == T
     stays = Fan.objects.get(openid="oStays")
@@ -107,3 +109,50 @@ def test_export_and_erase_on_request_through_the_api(client: Client) -> None:
     assert fan.attributes == {} and fan.is_following  # still a fan, just without personal data
     actions = set(AuditEntry.objects.filter(account=account).values_list("action", flat=True))
     assert {"fans.export_personal_data", "fans.erase_personal_data"} <= actions
+
+
+def test_an_erasure_keeps_protocol_metadata_only(tmp_path) -> None:
+    account = make_account()
+    fan = _fan_with_history(account, "oMeta", following=True)
+    kinds = {
+        "event.view": {
+            "Event": "VIEW",
+            "EventKey": "https://shop.example/me?phone=13800000000",
+            "MenuId": "9",
+        },
+        "event.click": {"Event": "CLICK", "EventKey": "MENU_POINTS"},
+        "event.scan": {"Event": "SCAN", "EventKey": "store_1", "Ticket": "gQH47joAAAAAAAAAASxodHRw"},
+        "text": {"Content": "我是张三", "MsgId": "7", "NewFieldWeChatAddsLater": "住址: 静安区"},
+    }
+    for i, (kind, payload) in enumerate(kinds.items()):
+        Event.objects.create(account=account, openid=fan.openid, kind=kind, dedupe_key=f"m{i}", wechat_time=T,
+                             received_at=T, payload=payload, reply="")  # fmt: skip
+    from liucun.fans.privacy import erase_fan
+
+    assert erase_fan(account, fan.openid, "tester", "asked")
+    after = {e.kind: e.payload for e in Event.objects.filter(openid="oMeta", dedupe_key__startswith="m")}
+    assert after["event.view"] == {"Event": "VIEW", "EventKey": REDACTED, "MenuId": "9"}
+    assert after["event.click"] == {"Event": "CLICK", "EventKey": "MENU_POINTS"}
+    assert after["event.scan"] == {"Event": "SCAN", "EventKey": "store_1", "Ticket": REDACTED}
+    assert after["text"] == {"Content": REDACTED, "MsgId": "7", "NewFieldWeChatAddsLater": REDACTED}
+    welcome = Event.objects.get(openid="oMeta", kind="event.subscribe")
+    assert welcome.payload["EventKey"] == "qrscene_store_1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_erased_values_leave_the_sqlite_files() -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the write-ahead log and free pages are SQLite's; PostgreSQL's VACUUM is the operator's")
+    account = make_account()
+    _fan_with_history(account, "oDisk", following=False)
+    marker = b"13800000000"
+    assert erase_after_unfollow() == 1
+    path = connection.settings_dict["NAME"]
+    for name in (path, f"{path}-wal"):
+        try:
+            data = Path(name).read_bytes()
+        except FileNotFoundError:
+            continue
+        assert marker not in data, f"the erased phone number is still in {name}"
