@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from liucun.console.tests.conftest import PASSWORD, TwoAccounts, logged_in, make_user
 from liucun.fans.models import SyncJob, SyncStatus
-from liucun.staff.models import AuditEntry, LoginFailure
+from liucun.staff.models import AuditEntry, LoginFailure, Membership
+from liucun.testing.factories import make_account
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +127,11 @@ def test_settings_change_is_audited_and_shown_to_admins_only(two_accounts: TwoAc
 
 def test_staff_grant_and_revoke(two_accounts: TwoAccounts) -> None:
     t = two_accounts
+    # A colleague: staff of another account admin_a administers (anyone else is invited instead).
+    other = make_account(name="账号C")
+    Membership.objects.create(user=t.admin_a, account=other, role="admin")
     newcomer = make_user("newcomer")
+    Membership.objects.create(user=newcomer, account=other, role="agent")
     client = logged_in(t.admin_a)
     client.post(
         reverse("console:staff-grant", kwargs={"appid": t.a.appid}), {"username": "newcomer", "role": "agent"}
@@ -135,3 +140,12 @@ def test_staff_grant_and_revoke(two_accounts: TwoAccounts) -> None:
     client.post(reverse("console:staff-revoke", kwargs={"appid": t.a.appid, "user_id": newcomer.pk}))
     assert not t.a.memberships.filter(user=newcomer).exists()
     assert AuditEntry.objects.filter(account=t.a, action="staff.revoke_role").exists()
+
+
+def test_the_console_speaks_chinese_whatever_the_browser_asks(two_accounts: TwoAccounts) -> None:
+    login = Client().get(reverse("console:login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "登录" in login.content.decode() and 'lang="zh-hans"' in login.content.decode()
+    client = logged_in(two_accounts.admin_a)
+    url = reverse("console:fans", kwargs={"appid": two_accounts.a.appid})
+    client.post(reverse("set_language"), {"language": "en", "next": url})
+    assert ">Fans<" in client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()  # the switch wins
