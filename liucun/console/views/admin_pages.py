@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,8 +20,9 @@ from liucun.accounts.models import OfficialAccount
 from liucun.console.forms import AccountSettingsForm
 from liucun.console.scope import ConsoleRequest, account_page
 from liucun.console.views.staff_access import staff_context
+from liucun.staff import audit_log as audit_log_queries
 from liucun.staff.actions import colleague, grant_role, revoke_role
-from liucun.staff.models import AuditEntry, Role
+from liucun.staff.models import Role
 
 SETTINGS_FIELDS = ("name", "welcome_text", "sync_every_hours", "privacy_on_unfollow")
 
@@ -71,14 +76,30 @@ def staff_revoke(request: ConsoleRequest, account: OfficialAccount, user_id: int
 
 @account_page(Role.ADMIN)
 def audit_log(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
-    entries = AuditEntry.objects.filter(account=account).select_related("actor")
+    """Staff actions by default; automatic ones grouped per day, or one day's entries in full."""
+    who = request.GET.get("who", "staff")
+    who = who if who in audit_log_queries.WHO else "staff"
     action = request.GET.get("action", "").strip()
-    if action:
-        entries = entries.filter(action__startswith=action)
     actor = request.GET.get("actor", "").strip()
-    if actor:
-        entries = entries.filter(actor_label=actor)
-    oldest_first = request.GET.get("ordering") == "at"
-    entries = entries.order_by("at", "id") if oldest_first else entries.order_by("-at", "-id")
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "console/audit.html", {"page": page, "action": action, "actor": actor})
+    day = _day(request.GET.get("day", ""))
+    found = audit_log_queries.entries(account, who=who, action=action, actor=actor, day=day)
+    grouping = who == "automatic" and day is None
+    if grouping:
+        rows: Any = audit_log_queries.grouped(found)
+    else:
+        rows = (
+            found.order_by("at", "id")
+            if request.GET.get("ordering") == "at"
+            else found.order_by("-at", "-id")
+        )
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    context = {"page": page, "action": action, "actor": actor, "who": who, "whos": audit_log_queries.WHO,
+               "grouped": grouping, "day": day}  # fmt: skip
+    return render(request, "console/audit.html", context)
+
+
+def _day(text: str) -> date | None:
+    try:
+        return parse_date(text.strip()) if text else None
+    except ValueError:  # well-formed but impossible, such as 2026-02-30
+        return None

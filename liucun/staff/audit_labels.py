@@ -1,0 +1,59 @@
+"""What each audit action means, in the console's languages (the stored code stays the stable key)."""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+ACTION_LABELS: dict[str, Promise] = {
+    "accounts.create": _("Account connected"),
+    "accounts.update": _("Account settings changed"),
+    "crm.export": _("Fans exported (CSV)"),
+    "crm.import": _("CRM data imported"),
+    "crm.set_attributes": _("Fan attributes edited"),
+    "crm.set_remark": _("Fan remark edited"),
+    "fans.erase_personal_data": _("Fan's personal data erased"),
+    "fans.export_personal_data": _("Fan's personal data exported"),
+    "fans.start_follower_sync": _("Follower sync started"),
+    "fans.resume_follower_sync": _("Follower sync resumed"),
+    "segments.create": _("Saved filter created"),
+    "segments.update": _("Saved filter changed"),
+    "segments.rename": _("Saved filter renamed"),
+    "segments.delete": _("Saved filter deleted"),
+    "staff.accept_invitation": _("Invitation accepted"),
+    "staff.activate": _("Login reactivated"),
+    "staff.deactivate": _("Login deactivated"),
+    "staff.create_api_token": _("API token created"),
+    "staff.revoke_api_token": _("API token revoked"),
+    "staff.create_user": _("Login created"),
+    "staff.set_password": _("Password set"),
+    "staff.grant_role": _("Role granted"),
+    "staff.revoke_role": _("Role revoked"),
+    "staff.invite": _("Invitation created"),
+    "staff.revoke_invitation": _("Invitation withdrawn"),
+    "tags.create": _("Tag created"),
+    "tags.rename": _("Tag renamed"),
+    "tags.delete": _("Tag deleted"),
+    "tags.pull": _("Tags pulled from WeChat"),
+    "tags.sync_blacklist": _("Blacklist synced"),
+}
+
+# Who, when no person acted: the labels Liucun writes for itself.
+ACTOR_LABELS: dict[str, Promise] = {
+    "system": _("Liucun"),
+    "scheduler": _("Liucun (schedule)"),
+    "worker": _("Liucun (worker)"),
+    "privacy-policy": _("Privacy policy"),
+    "cli": _("Command line"),
+    "invitation": _("Invitation"),
+}
+
+
+def action_label(code: str) -> str:
+    label = ACTION_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+def actor_display(label: str) -> str:
+    known = ACTOR_LABELS.get(label)
+    return str(known) if known is not None else label
