@@ -23,6 +23,7 @@ from django.conf import settings
 from liucun.accounts.actions import create_account, update_account
 from liucun.accounts.models import OfficialAccount
 from liucun.runner.demo import DemoSetup
+from liucun.runner.processes import spawn
 
 DEMO_APPID = "wx6c697563756e0001"
 DEMO_NAME = "留存演示号"
@@ -61,8 +62,9 @@ def start_demo(children: list[subprocess.Popen[bytes]], *, liucun_url: str) -> D
             ]
         )
     children.append(
-        subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "wxsim", "serve", "--port", str(port), "--seed", str(demo["seed"])]
+        spawn(
+            "wxsim",
+            [sys.executable, "-m", "wxsim", "serve", "--port", str(port), "--seed", str(demo["seed"])],
         )
     )
     http = httpx.Client(base_url=wxsim_url, timeout=30)

@@ -23,6 +23,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from liucun.runner.demo import DemoSetup, prepare_demo
+from liucun.runner.processes import ProblemEcho, log_dir, spawn
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -46,9 +47,12 @@ class Command(BaseCommand):
         demo: DemoSetup | None = None
         # A supervisor or `timeout` stops us with SIGTERM; without this the children would outlive us.
         signal.signal(signal.SIGTERM, _interrupt)
+        echo = ProblemEcho(["web", "worker", "wxsim"], out=self.stderr)
         try:
-            children.append(subprocess.Popen([sys.executable, "-m", "liucun.cli", "serve"], env=base_env))
-            children.append(subprocess.Popen([sys.executable, "-m", "liucun.cli", "worker"], env=base_env))
+            self.stdout.write("Starting Liucun (web server, worker and demo); this takes a few seconds ...")
+            self.stdout.flush()
+            children.append(spawn("web", [sys.executable, "-m", "liucun.cli", "serve"], env=base_env))
+            children.append(spawn("worker", [sys.executable, "-m", "liucun.cli", "worker"], env=base_env))
             self._wait_until_up(port)
             if not options["no_demo"]:
                 demo = prepare_demo(children, liucun_url=f"http://127.0.0.1:{port}")
@@ -59,14 +63,18 @@ class Command(BaseCommand):
             if demo is not None:
                 for line in demo.describe():
                     self.stdout.write(f"  {line}")
+            self.stdout.write(f"  logs: {log_dir()}/ (web, worker, wxsim); problems are shown here too")
             self.stdout.write("Press Ctrl-C to stop.")
             self.stdout.flush()
+            echo.start()
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
             self.stderr.write("a Liucun process stopped; shutting the others down")
         except KeyboardInterrupt:
             pass
         finally:
+            if echo.is_alive():
+                echo.stop()
             for child in children:
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
@@ -93,7 +101,7 @@ class Command(BaseCommand):
     def _wait_until_up(self, port: int) -> None:
         import httpx
 
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
@@ -101,4 +109,4 @@ class Command(BaseCommand):
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
-        self.stderr.write("the web server did not answer within 30 s; see its log above")
+        self.stderr.write(f"the web server did not answer within 120 s; see {log_dir() / 'web.log'}")
