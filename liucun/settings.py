@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
+    "liucun.console.csp.ContentSecurityPolicyMiddleware",
 ROOT_URLCONF = "liucun.urls"
 WSGI_APPLICATION = "liucun.wsgi.application"
 

@@ -149,3 +149,12 @@ def test_the_console_speaks_chinese_whatever_the_browser_asks(two_accounts: TwoA
     url = reverse("console:fans", kwargs={"appid": two_accounts.a.appid})
     client.post(reverse("set_language"), {"language": "en", "next": url})
     assert ">Fans<" in client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()  # the switch wins
+
+
+def test_console_pages_forbid_inline_script(two_accounts: TwoAccounts) -> None:
+    client = logged_in(two_accounts.admin_a)
+    page = client.get(reverse("console:fans", kwargs={"appid": two_accounts.a.appid}))
+    policy = page["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    assert Client().get(reverse("console:login")).has_header("Content-Security-Policy")
