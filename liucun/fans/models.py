@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from liucun.accounts.models import OfficialAccount
 
@@ -64,7 +65,9 @@ class Fan(models.Model):
 
 
 class FollowSource(models.TextChoices):
-    CALLBACK = "callback", _("callback")
+    # "callback" alone is also the name of the server URL on the settings page; the context keeps the two
+    # translations apart (the follow arrived as a WeChat event push, 事件推送).
+    CALLBACK = "callback", pgettext_lazy("follow source", "callback")
     SYNC = "sync", _("follower sync")
     IMPORT = "import", _("bulk import")
     RECONCILED = "reconciled", _("reconciled by sync")
