@@ -13,9 +13,16 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import IO
+from typing import Protocol
 
 from django.conf import settings
+
+
+class Writer(Protocol):
+    def write(self, text: str) -> object: ...
+
+    def flush(self) -> None: ...
+
 
 PROBLEM = re.compile(r"\b(ERROR|CRITICAL|Traceback)\b")
 
@@ -38,7 +45,7 @@ class ProblemEcho(threading.Thread):
     """Follows the log files from their current end and writes problem lines to `out`, prefixed with
     the process name, until stopped."""
 
-    def __init__(self, names: list[str], out: IO[str] = sys.stderr, poll: float = 0.5) -> None:
+    def __init__(self, names: list[str], out: Writer = sys.stderr, poll: float = 0.5) -> None:
         super().__init__(daemon=True, name="log-echo")
         self.names, self.out, self.poll = names, out, poll
         self.stopped = threading.Event()

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from liucun.staff.audit import record
@@ -18,6 +18,7 @@ def create_user(actor: Any, username: str, password: str, *, superuser: bool = F
     users = get_user_model()
     username = username.strip()
     field = users._meta.get_field(users.USERNAME_FIELD)
+    assert isinstance(field, models.Field)  # the username is a concrete column
     user = users(**{users.USERNAME_FIELD: username})
     try:
         field.run_validators(username)

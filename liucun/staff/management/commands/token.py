@@ -38,10 +38,10 @@ class Command(BaseCommand):
             if options["username"]:
                 tokens = tokens.filter(user__username=options["username"])
             for t in tokens:
-                accounts = ",".join(a.appid for a in t.accounts.all()) or "all"
+                scope = ",".join(a.appid for a in t.accounts.all()) or "all"
                 state = "revoked" if t.revoked_at else "active"
                 self.stdout.write(
-                    f"lc_{t.prefix}_…\t{t.user.get_username()}\t{t.max_role}\t{accounts}\t{state}\t{t.name}"
+                    f"lc_{t.prefix}_…\t{t.user.get_username()}\t{t.max_role}\t{scope}\t{state}\t{t.name}"
                 )
             return
         if options["action"] == "revoke":
