@@ -66,21 +66,30 @@ def _bulk(args: argparse.Namespace) -> None:
     from wxsim.population.bulk import generate, write
     from wxsim.population.scenario import DEMO, Scenario
 
-    scenario = Scenario.load(args.scenario) if args.scenario else DEMO
+    try:
+        scenario = Scenario.load(args.scenario) if args.scenario else DEMO
+    except (OSError, ValueError, TypeError) as exc:
+        sys.exit(f"wxsim bulk: bad scenario {args.scenario}: {exc}")
     start = args.start if args.start is not None else int(time.time()) - args.days * 86400
     began = time.perf_counter()
-    header, arrays = generate(
-        scenario,
-        appid=args.appid,
-        original_id=args.original_id,
-        seed=args.seed,
-        fans=args.fans,
-        days=args.days,
-        start=start,
-    )
+    if args.fans < 1 or args.days < 1:
+        sys.exit("wxsim bulk: --fans and --days must be at least 1")
+    try:
+        header, arrays = generate(
+            scenario,
+            appid=args.appid,
+            original_id=args.original_id,
+            seed=args.seed,
+            fans=args.fans,
+            days=args.days,
+            start=start,
+        )
+    except ValueError as exc:  # too many fans and days for one file
+        sys.exit(f"wxsim bulk: {exc}")
     write(args.output, header, arrays)
     print(
         f"{args.output}: {header['fans']} fans, {header['events']} events, {header['unfollows']} unfollows, "
+        f"{header['refollows']} refollows, "
         f"{time.perf_counter() - began:.1f} s"
     )
 

@@ -68,6 +68,31 @@ class WxsimControl:
     def population(self, appid: str) -> Any:
         return self._call("GET", "/wxsim/population", params={"appid": appid})
 
+    def set_reading(self, appid: str, **parameters: Any) -> Any:
+        return self._call("POST", "/wxsim/reading", json={"appid": appid, **parameters})
+
+    def add_draft(self, appid: str, *titles: str) -> str:
+        """A draft with one article per title (its media_id names it in an mpnews mass send)."""
+        articles = [{"title": t} for t in titles]
+        return str(
+            self._call("POST", "/wxsim/drafts", json={"appid": appid, "articles": articles})["media_id"]
+        )
+
+    def reads(self, appid: str) -> Any:
+        return self._call("GET", "/wxsim/reads", params={"appid": appid})
+
+    def traffic(self, appid: str) -> Any:
+        return self._call("GET", "/wxsim/traffic", params={"appid": appid})
+
+    def kf_online(self, appid: str, kf_account: str, online: bool = True) -> Any:
+        return self._call(
+            "POST", "/wxsim/kf", json={"appid": appid, "kf_account": kf_account, "online": online}
+        )
+
+    def add_template(self, appid: str, **spec: Any) -> str:
+        """`template_id_short=...` (a template message) or `kind="subscribe", tid, kidList, sceneDesc`."""
+        return str(self._call("POST", "/wxsim/templates", json={"appid": appid, **spec})["template_id"])
+
     def truth(self, appid: str | None = None) -> list[dict[str, Any]]:
         return list(self._call("GET", "/wxsim/truth", params={"appid": appid} if appid else {})["events"])
 

@@ -123,8 +123,11 @@ def deliver(
         if response.status == 200:
             result.error = ""
             result.reply = open_reply(account, text) if text not in ("", "success") else text
+            account.traffic.note_callback(timestamp, True, result.latencies_ms)
             return result
         result.error = f"HTTP {response.status}"
+    # Ground truth of getinterfacesummary: one callback, failed, costing every attempt's wait.
+    account.traffic.note_callback(timestamp, False, result.latencies_ms)
     return result
 
 

@@ -65,6 +65,48 @@ USER_REFUSED = (48002, "user block msg")
 OPENID_NOT_OF_APPID = (49003, "not match openid with appid")
 
 
+# Materials, drafts and publishing (全局返回码 on developers.weixin.qq.com; 53600 from 发布能力).
+INVALID_MEDIA_TYPE = (40004, "invalid media type")
+INVALID_FILE_TYPE = (40005, "invalid file type")
+INVALID_FILE_SIZE = (40006, "invalid meida size")  # WeChat's own spelling
+INVALID_MEDIA_ID = (40007, "invalid media_id")
+EMPTY_MEDIA = (44001, "empty media data")
+EMPTY_NEWS = (44003, "empty news data")
+EMPTY_CONTENT = (44004, "empty content")
+MEDIA_TOO_BIG = (45001, "media size out of limit")
+CONTENT_TOO_LONG = (45002, "content size out of limit")
+TITLE_TOO_LONG = (45003, "title size out of limit")
+DIGEST_TOO_LONG = (45004, "description size out of limit")
+TOO_MANY_ARTICLES = (45008, "article size out of limit")
+INVALID_ARTICLE_ID = (53600, "Article ID 无效")
+
+INVALID_MESSAGE_TYPE = (40008, "invalid message type")
+INVALID_REMARK = (40092, "invalid remark name")
+INVALID_INDUSTRY = (40102, "invalid industry id")
+OPENID_LIST_TOO_SHORT = (40130, "invalid openid list size, at least two openid")
+IP_NOT_ALLOWED = (40164, "invalid ip, not in whitelist")
+INDUSTRY_CHANGE_TOO_SOON = (43100, "change template too frequently")
+TEMPLATE_LIMIT = (45026, "template num exceeds limit")
+TEMPLATE_INDUSTRY_CONFLICT = (45027, "template conflict with industry")
+INVALID_TYPING_COMMAND = (45072, "command invalid")
+TYPING_NEEDS_INTERACTION = (45080, "need interaction with user in the last 30 seconds before typing")
+ALREADY_TYPING = (45081, "you are already typing")
+QUOTA_CLEARS_USED = (48006, "forbid to clear quota because of reaching the limit")
+KF_INVALID_ACCOUNT = (65401, "invalid custom service account")
+KF_INVALID_NICKNAME = (65403, "invalid nickname")
+KF_BAD_ACCOUNT_NAME = (65404, "invalid custom service account name")
+KF_TOO_MANY = (65405, "account number exceeds limit")
+KF_EXISTS = (65406, "custom service account exists")
+KF_NO_SESSION = (65413, "no session of this user")
+KF_FAN_TAKEN = (65414, "user is being served by another account")
+KF_OFFLINE = (65415, "custom service account is offline")
+CGI_PATH_NOT_FOUND = (76021, "cgi_path not found, please check")
+SUB_TEMPLATE_LIMIT = (200012, "private template count reaches limit (50)")
+SUB_INVALID_TID = (200014, "invalid tid")
+SUB_INVALID_KIDLIST = (200020, "invalid kidList")
+SUB_INVALID_SCENE = (200021, "invalid sceneDesc")
+
+
 def fail(code: tuple[int, str], detail: str = "") -> WeChatError:
     errcode, errmsg = code
     return WeChatError(errcode, f"{errmsg}{' (' + detail + ')' if detail else ''} rid: wxsim")

@@ -7,6 +7,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from wxsim.content import Content, ReadingModel
+from wxsim.traffic import Traffic
+
 ENCRYPTION_MODES = ("plaintext", "compatible", "safe")
 SYSTEM_TAGS = {0: "未分组", 1: "黑名单", 2: "星标组"}
 
@@ -26,6 +29,9 @@ class Faults:
     # or {"path", "sleep"} (hang that long, then answer normally). Deterministic, for tests.
     script: list[dict[str, Any]] = field(default_factory=list)
     stable_token_missing: bool = False  # /cgi-bin/stable_token answers 404, as on an old gateway
+    # The account's IP allow-list (公众平台 > 基本配置 > IP白名单): when set, calls from any other address
+    # answer 40164, /cgi-bin/token included.
+    ip_allowlist: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -59,16 +65,20 @@ class Fan:
     cs_sent: list[float] = field(default_factory=list)  # customer-service sends, for window counts
     mass_received: list[float] = field(default_factory=list)  # for the service-account monthly quota
     consents: dict[str, int] = field(default_factory=dict)  # subscription-notification grants by template
+    read_affinity: float = 1.0  # multiplies the account's reading probabilities (wxsim/reading.py)
+    typing_until: float = 0.0  # a Typing command holds for 15 s; another one before then is 45081
 
-    def info(self) -> dict[str, Any]:
+    def info(self, *, with_unionid: bool = True) -> dict[str, Any]:
+        # unionid is only there when the account is bound to an open-platform account (UnionID机制说明).
+        union = {"unionid": self.unionid} if with_unionid else {}
         if not self.following:
-            return {"subscribe": 0, "openid": self.openid, "unionid": self.unionid}
+            return {"subscribe": 0, "openid": self.openid, **union}
         return {
             "subscribe": 1,
             "openid": self.openid,
             "language": "zh_CN",
             "subscribe_time": self.subscribe_time,
-            "unionid": self.unionid,
+            **union,
             "remark": self.remark,
             "groupid": 0,
             "tagid_list": list(self.tags),
@@ -90,10 +100,16 @@ class Account:
     verified: bool = True
     mode: str = "safe"
     callback_url: str = ""
+    open_platform: bool = True  # bound to an open-platform account: user/info carries unionid
+    # updateremark's "小于30" counts bytes or characters: the page says 字符, the issue records bytes
+    # (unconfirmed, so a setting; docs/wxsim.md).
+    remark_limit_unit: str = "bytes"
     fans: dict[str, Fan] = field(default_factory=dict)
     fan_order: list[str] = field(default_factory=list)
     tokens: list[Token] = field(default_factory=list)
-    token_fetches_today: int = 0
+    api_calls: dict[str, int] = field(default_factory=dict)  # today's calls by path (wxsim/quota.py)
+    api_calls_day: str = ""  # the China day api_calls counts
+    quota_clears: list[float] = field(default_factory=list)  # clear_quota uses, 10 a month
     tokens_issued: int = 0  # new tokens created (by /token or stable_token), for tests of token sharing
     stable_force_refreshes: list[float] = field(default_factory=list)
     tags: dict[int, str] = field(default_factory=dict)
@@ -102,12 +118,24 @@ class Account:
     mass_jobs: dict[int, dict[str, Any]] = field(default_factory=dict)
     mass_clientmsgids: dict[str, tuple[int, float]] = field(default_factory=dict)
     mass_days: list[float] = field(default_factory=list)  # subscription accounts: one a day
+    mass_to_all_days: list[float] = field(default_factory=list)  # service accounts: is_to_all once a day
+    mass_digests: dict[str, tuple[int, float]] = field(default_factory=dict)  # sends without clientmsgid
+    kf_accounts: dict[str, dict[str, Any]] = field(default_factory=dict)  # customer-service staff
+    kf_sessions: dict[str, dict[str, Any]] = field(default_factory=dict)  # by fan openid
+    kf_waiting: dict[str, dict[str, Any]] = field(default_factory=dict)  # fans queued for an agent
+    industry: tuple[int, int] | None = None  # template-message industries (api_set_industry)
+    industry_changed_at: float | None = None  # the industries change at most once a month
+    templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # template-message library
+    subscribe_templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # 订阅通知 templates
     next_msg_seq: int = 1000000001
     menu: list[dict[str, Any]] | None = None
     conditional_menus: list[dict[str, Any]] = field(default_factory=list)
     qrcodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     storm_before_seq: int | None = None  # during a token storm, tokens issued before this are refused
+    content: Content = field(default_factory=Content)  # media, materials, drafts, publications, reads
+    reading: ReadingModel = field(default_factory=ReadingModel)
+    traffic: Traffic = field(default_factory=Traffic)  # fans' messages and callbacks, for the datacube
 
     def public(self) -> dict[str, Any]:
         return {
@@ -121,6 +149,7 @@ class Account:
             "fans": len(self.fans),
             "following": sum(1 for f in self.fans.values() if f.following),
             "tokens_issued": self.tokens_issued,
+            "open_platform": self.open_platform,
         }
 
 

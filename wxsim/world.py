@@ -17,7 +17,6 @@ from wxsim.model import ENCRYPTION_MODES, Account, Fan, Token, make_openid, make
 
 TOKEN_LIFETIME = 7200
 TOKEN_OVERLAP = 300  # a replaced token keeps working this long
-TOKEN_FETCHES_A_DAY = 2000
 FORCE_REFRESHES_A_DAY = 20
 FORCE_REFRESH_SPACING = 30
 
@@ -55,6 +54,8 @@ class World:
         mode = spec.get("mode", "safe")
         if mode not in ENCRYPTION_MODES:
             raise ValueError(f"mode must be one of {', '.join(ENCRYPTION_MODES)}")
+        if spec.get("remark_limit_unit", "bytes") not in ("bytes", "characters"):
+            raise ValueError("remark_limit_unit is bytes or characters")
         allowed = {
             "appid",
             "secret",
@@ -66,6 +67,8 @@ class World:
             "verified",
             "mode",
             "callback_url",
+            "open_platform",
+            "remark_limit_unit",
         }
         unknown = set(spec) - allowed
         if unknown:
@@ -128,6 +131,9 @@ class World:
                 fan.qr_scene, fan.qr_scene_str = int(scene), ""
             else:
                 fan.qr_scene, fan.qr_scene_str = 0, scene
+        else:
+            # user/info describes the latest follow: a refollow without a code keeps no old scene.
+            fan.subscribe_scene, fan.qr_scene, fan.qr_scene_str = "ADD_SCENE_OTHERS", 0, ""
         self.truth.append(
             {
                 "time": at,
@@ -176,13 +182,12 @@ class World:
                 if day and now - day[-1] < FORCE_REFRESH_SPACING:
                     raise fail(e.API_FREQ, "force_refresh at most every 30 s")
                 account.stable_force_refreshes = [*day, now]
-            if not stable:
-                account.token_fetches_today += 1
-                if account.token_fetches_today > TOKEN_FETCHES_A_DAY:
-                    raise fail(e.API_LIMIT)
+            # /token leaves the previous token 5 minutes; a forced stable_token refresh ends the previous
+            # stable token at once (getStableAccessToken: "强制刷新模式，会导致上次获取的access_token失效").
+            cut_to = now if stable and force else now + TOKEN_OVERLAP
             for token in account.tokens:
                 if token.stable == stable:
-                    token.expires_at = min(token.expires_at, now + TOKEN_OVERLAP)
+                    token.expires_at = min(token.expires_at, cut_to)
             self.token_seq += 1
             account.tokens_issued += 1
             token = Token(make_token(self.rng), now, now + TOKEN_LIFETIME, stable, self.token_seq)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from wxsim.actions import ActionError, apply_action
+from wxsim import kf
+from wxsim.actions import MESSAGE_TYPES, ActionError, apply_action
 from wxsim.api.routing import Request, Response, api, json_response
 from wxsim.delivery import deliver
 from wxsim.model import Faults
@@ -109,14 +110,39 @@ def act(request: Request) -> Any:
         )
     except ActionError as exc:
         return _bad(str(exc))
+    answer: dict[str, Any] = {
+        "openid": done.fan.openid,
+        "action": done.action,
+        "time": done.at,
+        "delivery": None,
+    }
     if drop_callback:
-        return {"openid": done.fan.openid, "action": done.action, "time": done.at, "delivery": None}
+        return answer
+    message = done.action in MESSAGE_TYPES
+    if message:
+        with request.world.lock:
+            agent = kf.forwarded_to(done.account, done.fan, done.at)
+        if agent is not None:  # in a customer-service session the agent gets it, not the message server
+            return {**answer, "forwarded_to_kf": agent}
     result = deliver(
         done.account, done.xml, done.fan.openid, done.at, retries=int(request.query.get("retries", "3"))
     )
+    answer["delivery"] = result.as_dict()
     if result.reply not in ("", "success") and result.delivered:
-        request.world.record(done.account.appid, done.fan.openid, "passive_reply", {"xml": result.reply})
-    return {"openid": done.fan.openid, "action": done.action, "time": done.at, "delivery": result.as_dict()}
+        is_transfer, named = kf.transfer_target(result.reply)
+        if is_transfer and message:
+            request.world.record(
+                done.account.appid, done.fan.openid, "transfer_customer_service", {"xml": result.reply}
+            )
+            with request.world.lock:
+                taken = kf.transfer(done.account, done.fan, named, done.at)
+            answer["kf_session"] = taken
+            if taken is not None:
+                event = kf.event_xml(done.account, done.fan, done.at, "kf_create_session", KfAccount=taken)
+                deliver(done.account, event, done.fan.openid, done.at)
+        else:
+            request.world.record(done.account.appid, done.fan.openid, "passive_reply", {"xml": result.reply})
+    return answer
 
 
 @api("GET", "/wxsim/recorder", token=False, faults=False)
@@ -156,6 +182,9 @@ def set_faults(request: Request) -> Any:
         for e in script
     ):
         return _bad("script is a list of {path, and one of errcode, status, sleep}")
+    allowlist = body.get("ip_allowlist", [])
+    if not isinstance(allowlist, list) or not all(isinstance(ip, str) for ip in allowlist):
+        return _bad("ip_allowlist is a list of addresses")
     with request.world.lock:
         for name, value in body.items():
             if name == "script":

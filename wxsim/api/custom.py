@@ -19,6 +19,7 @@ MESSAGE_WINDOW_COUNT = 5
 EVENT_WINDOW = 60
 EVENT_WINDOW_COUNT = 3
 TYPING_WINDOW = 30
+TYPING_HOLDS = 15  # 客服输入状态: "在输入状态中（持续15s），不可重复下发输入态"
 MSG_TYPES = {
     "text",
     "image",
@@ -51,8 +52,10 @@ def send(request: Request) -> dict[str, Any]:
         raise fail(e.API_UNAUTHORIZED)
     body = request.json()
     msg_type = body.get("msgtype")
-    if msg_type not in MSG_TYPES or not isinstance(body.get(msg_type), dict):
-        raise fail(e.PARSE_ERROR, "msgtype and its object")
+    if msg_type not in MSG_TYPES:
+        raise fail(e.INVALID_MESSAGE_TYPE)
+    if not isinstance(body.get(msg_type), dict):
+        raise fail(e.PARSE_ERROR, f"the {msg_type} object")
     world = request.world
     now = world.clock.now()
     with world.lock:
@@ -68,6 +71,7 @@ def send(request: Request) -> dict[str, Any]:
         if sum(1 for t in fan.cs_sent if t >= start) >= allowed:
             raise fail(e.CS_COUNT_LIMIT)
         fan.cs_sent = [t for t in fan.cs_sent if t >= now - MESSAGE_WINDOW] + [now]
+        fan.typing_until = 0.0  # "在输入状态中，如果向用户下发消息，会同时取消输入状态"
     world.record(
         account.appid, fan.openid, "customer_service", {"msgtype": msg_type, msg_type: body[msg_type]}
     )
@@ -78,28 +82,19 @@ def send(request: Request) -> dict[str, Any]:
 def typing(request: Request) -> dict[str, Any]:
     account = request.need_account()
     body = request.json()
-    if body.get("command") not in ("Typing", "CancelTyping"):
-        raise fail(e.PARSE_ERROR, "command")
+    command = body.get("command")
+    if command not in ("Typing", "CancelTyping"):
+        raise fail(e.INVALID_TYPING_COMMAND)
     now = request.world.clock.now()
     with request.world.lock:
         fan = request.world.fan(account, str(body.get("touser", "")))
         last = max(fan.last_message_at or 0, fan.last_event_at or 0)
         if not fan.following or now - last > TYPING_WINDOW:
-            raise fail(e.OUT_OF_WINDOW)
+            raise fail(e.TYPING_NEEDS_INTERACTION)
+        if command == "CancelTyping":
+            fan.typing_until = 0.0
+        elif now < fan.typing_until:
+            raise fail(e.ALREADY_TYPING)
+        else:
+            fan.typing_until = now + TYPING_HOLDS
     return {"errcode": 0, "errmsg": "ok"}
-
-
-@api("POST", "/cgi-bin/openapi/quota/get")
-def quota_get(request: Request) -> dict[str, Any]:
-    path = str(request.json().get("cgi_path", ""))
-    account = request.need_account()
-    used = account.token_fetches_today if path == "/cgi-bin/token" else 0
-    return {
-        "errcode": 0,
-        "errmsg": "ok",
-        "quota": {
-            "daily_limit": 2000 if path == "/cgi-bin/token" else 100000,
-            "used": used,
-            "remain": max(0, 2000 - used),
-        },
-    }

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wxsim import errors as e
+from wxsim import quota
+from wxsim.api import permissions
 from wxsim.errors import WeChatError, fail
 from wxsim.model import Account, Faults
 from wxsim.world import World
@@ -27,7 +29,10 @@ class Request:
     query: dict[str, str]
     body: bytes
     account: Account | None = None
+    remote_addr: str = ""
     _json: Any = field(default=None, repr=False)
+    content_type: str = ""  # the request's Content-Type header (multipart uploads carry their boundary)
+    body_too_large: bool = False  # over app.MAX_BODY_BYTES: the body was drained, not kept
 
     def json(self) -> dict[str, Any]:
         if self._json is None:
@@ -94,6 +99,10 @@ def dispatch(request: Request) -> Response:
             injected = _inject_faults(request)
             if injected is not None:
                 return injected
+        if request.account is not None:
+            permissions.check(request.account, request.path)
+            with request.world.lock:
+                quota.spend(request.account, request.path, request.world.clock.now())
         result = route.handler(request)
         if isinstance(result, Response):
             return result
@@ -111,6 +120,10 @@ def _inject_faults(request: Request) -> Response | None:
     faults = account.faults
     if request.path == "/cgi-bin/stable_token" and faults.stable_token_missing:
         return Response(404, b'{"errcode":404,"errmsg":"not found"}')
+    if faults.ip_allowlist and request.remote_addr not in faults.ip_allowlist:
+        ip = request.remote_addr  # WeChat names the caller's address in the message
+        message = f"invalid ip {ip} ipv6 ::ffff:{ip}, not in whitelist rid: wxsim"
+        return json_response(WeChatError(e.IP_NOT_ALLOWED[0], message).as_json())
     scripted = _scripted_response(request.world, faults.script, request.path)
     if scripted is not None:
         return scripted

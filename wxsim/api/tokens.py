@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wxsim import errors as e
+from wxsim import quota
 from wxsim.api.routing import Request, api
 from wxsim.errors import fail
 from wxsim.model import Account
@@ -25,6 +26,8 @@ def _credentials(request: Request, appid: str | None, secret: str | None, grant_
 def token(request: Request) -> dict[str, Any]:
     q = request.query
     account = _credentials(request, q.get("appid"), q.get("secret"), q.get("grant_type"))
+    with request.world.lock:
+        quota.spend(account, request.path, request.world.clock.now())
     issued = request.world.issue_token(account, stable=False)
     return {"access_token": issued.value, "expires_in": int(issued.expires_at - issued.issued_at)}
 
@@ -33,5 +36,7 @@ def token(request: Request) -> dict[str, Any]:
 def stable_token(request: Request) -> dict[str, Any]:
     body = request.json()
     account = _credentials(request, body.get("appid"), body.get("secret"), body.get("grant_type"))
+    with request.world.lock:
+        quota.spend(account, request.path, request.world.clock.now())
     issued = request.world.issue_token(account, stable=True, force=bool(body.get("force_refresh")))
     return {"access_token": issued.value, "expires_in": int(issued.expires_at - request.world.clock.now())}

@@ -10,7 +10,9 @@ from wxsim.errors import fail
 
 PAGE = 10000
 BATCH = 100
-REMARK_MAX = 30
+# 设置用户备注名: "新的备注名，长度必须小于30字符" (40092 "invalid remark name" otherwise): under 30,
+# in bytes by default or in characters (Account.remark_limit_unit: which one WeChat counts is unconfirmed).
+REMARK_LIMIT = 30
 
 
 def _page(openids: list[str], next_openid: str, total: int) -> dict[str, Any]:
@@ -39,7 +41,8 @@ def user_get(request: Request) -> dict[str, Any]:
 def user_info(request: Request) -> dict[str, Any]:
     account = request.need_account()
     with request.world.lock:
-        return request.world.fan(account, request.query.get("openid", "")).info()
+        fan = request.world.fan(account, request.query.get("openid", ""))
+        return fan.info(with_unionid=account.open_platform)
 
 
 @api("POST", "/cgi-bin/user/info/batchget")
@@ -49,7 +52,8 @@ def user_batchget(request: Request) -> dict[str, Any]:
     if not isinstance(users, list) or not 0 < len(users) <= BATCH:
         raise fail(e.INVALID_LIST_SIZE, f"user_list holds 1 to {BATCH}")
     with request.world.lock:
-        infos = [request.world.fan(account, str(u.get("openid", ""))).info() for u in users]
+        fans = [request.world.fan(account, str(u.get("openid", ""))) for u in users]
+        infos = [fan.info(with_unionid=account.open_platform) for fan in fans]
     return {"user_info_list": infos}
 
 
@@ -58,9 +62,9 @@ def update_remark(request: Request) -> dict[str, Any]:
     account = request.need_account()
     body = request.json()
     remark = str(body.get("remark", ""))
-    if len(remark) > REMARK_MAX:
-        # The documented limit is 30 characters; the exact error code is unconfirmed (docs/wxsim.md).
-        raise fail(e.INVALID_LIST_SIZE, "remark longer than 30 characters")
+    length = len(remark.encode("utf-8")) if account.remark_limit_unit == "bytes" else len(remark)
+    if length >= REMARK_LIMIT:
+        raise fail(e.INVALID_REMARK, f"remark must be under 30 {account.remark_limit_unit}")
     with request.world.lock:
         fan = request.world.fan(account, str(body.get("openid", "")))
         if not fan.following:

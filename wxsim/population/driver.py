@@ -16,6 +16,7 @@ from typing import Any
 from wxsim.actions import ActionError, apply_action
 from wxsim.delivery import deliver
 from wxsim.population.engine import DAY, Action, Population
+from wxsim.reading import set_read_rhythm, set_reading_model
 from wxsim.world import World
 
 log = logging.getLogger("wxsim.population")
@@ -53,6 +54,12 @@ class PopulationRun:
         self.live = live
         self.factor = factor
         self.status = RunStatus(population.appid, history_days=history_days)
+        scenario = population.scenario
+        if scenario.reading:
+            set_reading_model(world, population.appid, scenario.reading)
+        reads = scenario.rhythm_of["reads"]
+        # Fans read pushed articles on the population's reading rhythm: a delay counts rhythm time.
+        set_read_rhythm(world, population.appid, lambda start, seconds: reads.after(start, seconds / DAY))
         self._stop = threading.Event()
         world.on_delivery(self._notify)
         self.thread = threading.Thread(target=self._run, name=f"population-{population.appid}", daemon=True)
@@ -72,6 +79,8 @@ class PopulationRun:
             clock = self.world.clock
             now = clock.now()
             t = self.history_start if self.history_start is not None else now - self.status.history_days * DAY
+            if self.population.origin is None:
+                self.population.origin = t  # scheduled pushes and campaigns count days from here
             self.status.phase = "history"
             clock.set_mode("stepped")
             for _ in range(self.status.history_days):

@@ -77,10 +77,10 @@ def test_user_limits(http: httpx.Client, control: WxsimControl) -> None:
         == 49003
     )
     assert (
-        _post(http, "/cgi-bin/user/info/updateremark", token, {"openid": openids[0], "remark": "长" * 31})[
+        _post(http, "/cgi-bin/user/info/updateremark", token, {"openid": openids[0], "remark": "长" * 10})[
             "errcode"
         ]
-        == 40032
+        == 40092
     )
     escaped = b'{"openid": "%s", "remark": "\\u95e8\\u5e97"}' % openids[0].encode()
     answer = http.post(

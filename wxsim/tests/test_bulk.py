@@ -46,11 +46,19 @@ def test_history_is_consistent(tmp_path: Path) -> None:
     time, fan, kind = arrays["time"], arrays["fan"], arrays["kind"]
     assert np.all(np.diff(time) >= 0)
     assert np.all((time >= 1_700_000_000) & (time < 1_700_000_000 + 90 * 86400))
-    assert int((kind == 0).sum()) == 5000 and int((kind == 1).sum()) == header["unfollows"]
-    first_seen = {}
-    for t, f, k in zip(time.tolist(), fan.tolist(), kind.tolist(), strict=True):
-        first_seen.setdefault(f, (t, k))
-    assert all(k == 0 for _, k in first_seen.values())  # every fan's first event is its follow
+    assert (
+        int((kind == 0).sum()) == 5000 + header["refollows"] and int((kind == 1).sum()) == header["unfollows"]
+    )
+    assert 0 < header["refollows"] < header["unfollows"]
+    following: dict[int, bool] = {}
+    for f, k in zip(fan.tolist(), kind.tolist(), strict=True):
+        if k == 0:
+            assert not following.get(f, False)  # a follow only while not following (first, or a refollow)
+            following[f] = True
+        else:
+            assert following.get(f, False)  # unfollows and actions only while following
+            following[f] = k != 1
+    assert len(following) == 5000
     ids = {bytes(row).decode() for row in arrays["openid"]}
     assert len(ids) == 5000 and all(len(i) == 28 and i.startswith("o") for i in ids)
     giveaway = next(i for i, c in enumerate(DEMO.channels) if c.giveaway)
@@ -60,3 +68,23 @@ def test_history_is_consistent(tmp_path: Path) -> None:
     left[fan[kind == 1]] = True
     assert left[channel == giveaway].mean() > 3 * left[channel != giveaway].mean()
     json.dumps(header)
+
+
+def test_a_history_of_several_chunks_is_written_whole(tmp_path: Path) -> None:
+    # Packed keys are the only per-event state kept between chunks: 8 bytes an event.
+    header, arrays = generate(
+        DEMO,
+        appid="wx0000000000000abc",
+        original_id="gh_bulk0001",
+        seed=2,
+        fans=70_000,
+        days=30,
+        start=1_700_000_000,
+    )
+    assert arrays.packed.dtype == np.uint64 and arrays.packed.nbytes == 8 * header["events"]
+    path = tmp_path / "h.bin"
+    write(path, header, arrays)
+    assert (
+        path.stat().st_size
+        == len(path.read_bytes().split(b"\n", 1)[0]) + 1 + 15 * header["events"] + 28 * 70_000
+    )

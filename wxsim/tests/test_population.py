@@ -56,9 +56,10 @@ def test_answering_questions_keeps_fans() -> None:
             "name": "talkative",
             "new_fans_per_day": 40,
             "question_share": 0.8,
-            "unanswered_hazard": 0.05,
+            "unanswered_effect": 2.0,
+            "unanswered_cap": 6.0,
             "channels": [
-                {"scene": "", "label": "search", "weight": 1, "daily_hazard": 0.001, "activity": 1.0}
+                {"scene": "", "label": "search", "weight": 1, "daily_hazard": 0.01, "activity": 1.0}
             ],
         }
     )
@@ -73,6 +74,10 @@ def test_answering_questions_keeps_fans() -> None:
     assert following(answered) > following(ignored) * 1.2
     assert any(f.unanswered for f in ignored.fans.values())
     assert not any(f.unanswered for f in answered.fans.values())
+    reasons = Counter(
+        a.reason for a in _history(Population(talkative, appid="wx0000000000000003", seed=2), 45)
+    )
+    assert reasons["unanswered questions"] > reasons["natural"]
 
 
 def test_scenario_validation() -> None:
@@ -98,9 +103,10 @@ def test_pushes_to_everyone_drive_fans_away_more_than_targeted_ones() -> None:
             "new_fans_per_day": 40,
             "question_share": 0.0,
             "push_tolerance_per_week": 1,
-            "push_hazard": 0.05,
+            "push_effect": 3.0,
+            "push_cap": 20.0,
             "channels": [
-                {"scene": "", "label": "search", "weight": 1, "daily_hazard": 0.001, "activity": 0.1}
+                {"scene": "", "label": "search", "weight": 1, "daily_hazard": 0.005, "activity": 0.1}
             ],
         }
     )
@@ -119,3 +125,25 @@ def test_pushes_to_everyone_drive_fans_away_more_than_targeted_ones() -> None:
         return sum(f.following for f in p.fans.values())
 
     assert following(targeted) > following(blasted) * 1.1
+
+
+def test_a_population_run_sets_its_scenarios_reading_and_refuses_bad_scenarios(control, http) -> None:
+    from wxsim.tests.conftest import new_account
+
+    account = new_account(control)
+    scenario = {
+        "name": "reads",
+        "new_fans_per_day": 5,
+        "channels": [{"scene": "", "label": "search", "weight": 1, "daily_hazard": 0.001, "activity": 0.1}],
+        "reading": {"read_probability": 0.2},
+    }
+    bad = dict(scenario, pushes=[{"day": 1, "channels": ["nowhere"]}])
+    answer = http.post("/wxsim/population", json={"appid": account["appid"], "scenario": bad})
+    assert answer.status_code == 400 and "unknown channels: nowhere" in answer.text
+    assert http.get("/wxsim/reading", params={"appid": account["appid"]}).json()["read_probability"] == 0.05
+    answer = http.post(
+        "/wxsim/population", json={"appid": account["appid"], "scenario": scenario, "history_days": 2}
+    )
+    assert answer.status_code == 202
+    assert http.get("/wxsim/reading", params={"appid": account["appid"]}).json()["read_probability"] == 0.2
+    http.delete("/wxsim/population", params={"appid": account["appid"]})

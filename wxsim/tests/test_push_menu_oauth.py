@@ -46,7 +46,7 @@ def test_subscription_account_sends_once_a_day_and_clientmsgid_is_idempotent(
         token,
         {**TEXT, "filter": {"is_to_all": True}, "clientmsgid": "push-2026-11-24"},
     )
-    assert again["errcode"] == 45065 and str(first["msg_id"]) in again["errmsg"]
+    assert again["errcode"] == 45065 and again["msg_id"] == first["msg_id"]
     second = _post(http, "/cgi-bin/message/mass/sendall", token, {**TEXT, "filter": {"is_to_all": True}})
     assert second["errcode"] == 45028
     received = control.recorder(appid=account["appid"], kind="mass")
@@ -70,12 +70,11 @@ def test_service_account_fans_get_four_a_month(http, control: WxsimControl) -> N
     account = new_account(control, account_type="service")
     token = token_for(http, account)
     openids = control.add_fans(account["appid"], count=3)
-    for _ in range(4):
-        assert _post(http, "/cgi-bin/message/mass/send", token, {**TEXT, "touser": openids})["errcode"] == 0
-    assert _post(http, "/cgi-bin/message/mass/send", token, {**TEXT, "touser": openids})["errcode"] == 45028
-    assert (
-        _post(http, "/cgi-bin/message/mass/send", token, {**TEXT, "touser": openids[:1]})["errcode"] == 40032
-    )
+    for week in range(4):
+        body = {**TEXT, "touser": openids, "clientmsgid": f"week-{week}"}
+        assert _post(http, "/cgi-bin/message/mass/send", token, body)["errcode"] == 0
+    body = {**TEXT, "touser": openids, "clientmsgid": "week-5"}
+    assert _post(http, "/cgi-bin/message/mass/send", token, body)["errcode"] == 45028
 
 
 def test_job_finish_reports_reach_the_message_server(http, control: WxsimControl, sink) -> None:  # noqa: F811
@@ -88,11 +87,14 @@ def test_job_finish_reports_reach_the_message_server(http, control: WxsimControl
     sent = _post(
         http, "/cgi-bin/message/mass/sendall", token, {**TEXT, "filter": {"is_to_all": False, "tag_id": tag}}
     )
+    template_id = http.post(
+        "/wxsim/templates", json={"appid": account["appid"], "template_id_short": "WXSIM_BOOKING"}
+    ).json()["template_id"]
     template = _post(
         http,
         "/cgi-bin/message/template/send",
         token,
-        {"touser": openids[0], "template_id": "TPL1", "data": {"first": {"value": "预约成功"}}},
+        {"touser": openids[0], "template_id": template_id, "data": {"first": {"value": "预约成功"}}},
     )
     assert template["errcode"] == 0
     deadline = time.monotonic() + 10
@@ -113,9 +115,17 @@ def test_subscription_notifications_need_consent(http, control: WxsimControl) ->
     account = new_account(control)
     token = token_for(http, account)
     control.act(account["appid"], "follow", "oConsent1")
-    body = {"touser": "oConsent1", "template_id": "T1", "data": {"thing1": {"value": "订单已发货"}}}
+    subscribe_template = {"appid": account["appid"], "kind": "subscribe", "tid": 563, "kidList": [1, 2]}
+    template = http.post("/wxsim/templates", json={**subscribe_template, "sceneDesc": "发货通知"}).json()
+    body = {
+        "touser": "oConsent1",
+        "template_id": template["template_id"],
+        "data": {"thing2": {"value": "顺丰"}},
+    }
     assert _post(http, "/cgi-bin/message/subscribe/bizsend", token, body)["errcode"] == 43101
-    control.act(account["appid"], "subscribe_consent", "oConsent1", template_id="T1", accept=True)
+    control.act(
+        account["appid"], "subscribe_consent", "oConsent1", template_id=body["template_id"], accept=True
+    )
     assert _post(http, "/cgi-bin/message/subscribe/bizsend", token, body)["errcode"] == 0
     assert (
         _post(http, "/cgi-bin/message/subscribe/bizsend", token, body)["errcode"] == 43101

@@ -94,5 +94,7 @@ def test_menu_qrcode_and_pushes(client, control: WxsimControl) -> None:
     sent = wc.message.send_mass_text(None, "会员日积分翻倍", is_to_all=True)
     assert sent["msg_id"]
     assert len(control.recorder(appid=account["appid"], kind="mass")) == 2
-    template = wc.message.send_template(openids[0], "TPL_BOOKING", {"first": {"value": "预约成功"}})
+    wc.template.set_industry(10, 31)
+    template_id = wc.template.get("WXSIM_BOOKING")  # api_add_template
+    template = wc.message.send_template(openids[0], template_id, {"first": {"value": "预约成功"}})
     assert template["msgid"]
