@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock pyproject.toml | sha1sum | cut -c1-12)
 NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | sha1sum | cut -c1-12)
 
-.PHONY: run test test-sqlite test-postgres lint typecheck install browser messages lock bench-ingest bench-sync bench-fanlist screenshots clean
+.PHONY: run test test-sqlite test-postgres lint typecheck install browser messages lock bench-ingest bench-sync bench-fanlist bench-readmodels screenshots clean
 
 $(STAMP):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Liucun needs Python 3.11)"; exit 1; }
@@ -66,6 +66,9 @@ bench-sync: install
 
 bench-fanlist: install
 	$(BIN)/python -m bench.fanlist
+
+bench-readmodels: install
+	$(BIN)/python -m bench.readmodels
 
 ## Refresh docs/screenshots/ from the browser tests.
 screenshots: install browser

@@ -69,9 +69,12 @@ INSTALLED_APPS = [
     "liucun.events",
     "liucun.fans",
     "liucun.inbound",
+    "liucun.jobs",
+    "liucun.readmodels",
     "liucun.runner",
     "liucun.staff",
     "liucun.tags",
+    "liucun.segments",
     "liucun.console",
 ]
 
@@ -85,10 +88,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "liucun.console.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
-    "liucun.console.csp.ContentSecurityPolicyMiddleware",
 ROOT_URLCONF = "liucun.urls"
 WSGI_APPLICATION = "liucun.wsgi.application"
 

@@ -17,15 +17,14 @@ from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.errors import HttpError
 from pydantic import RootModel
 
-from liucun.api.routes import FanQuery, _actor
+from liucun.api.routes import _actor
+from liucun.api.schemas import FanQuery
 from liucun.api.scope import account_for
 from liucun.crm import actions, exports, imports
 from liucun.crm.csvfile import MAX_UPLOAD_BYTES
 from liucun.crm.models import ImportJob
-from liucun.fans import queries
 from liucun.fans.models import Fan
 from liucun.staff.models import Role
-from liucun.wechat.apierrors import TokenError
 
 router = Router(tags=["crm"])
 
@@ -153,9 +152,8 @@ def commit_import(request: HttpRequest, appid: str, job_id: int) -> Status[Impor
 )
 def fans_csv(request: HttpRequest, appid: str, q: Query[FanQuery]) -> StreamingHttpResponse:
     account = account_for(request, appid, Role.OPERATOR)
-    filt = queries.FanFilter(**q.dict(exclude={"ordering", "page", "page_size"}))
     try:
-        rows = exports.fan_csv_rows(_actor(request), account, filt, q.ordering)
+        rows = exports.fan_csv_rows(_actor(request), account, q.fan_filter(), q.ordering)
     except ValueError as exc:
         raise HttpError(400, str(exc)) from None
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
@@ -173,16 +171,7 @@ def set_remark(request: HttpRequest, appid: str, openid: str, payload: RemarkIn 
     account = account_for(request, appid, Role.OPERATOR)
     if payload is None:
         raise HttpError(400, 'send {"remark": "..."}')
-    try:
-        return actions.set_remark(_actor(request), account, openid, payload.remark)
-    except actions.FanNotFound:
-        raise HttpError(404, "no such fan") from None
-    except actions.RemarkNotSynced as exc:
-        # 503: try later; 502: WeChat refuses the account itself; 409: it refuses this change.
-        status = 503 if exc.retryable else 502 if isinstance(exc.wechat_error, TokenError) else 409
-        raise HttpError(status, _message(exc)) from None
-    except ValidationError as exc:
-        raise HttpError(400, _message(exc)) from None
+    return actions.set_remark(_actor(request), account, openid, payload.remark)
 
 
 @router.patch(
@@ -200,12 +189,7 @@ def patch_attributes(
     account = account_for(request, appid, Role.OPERATOR)
     if changes is None or not changes.root:
         raise HttpError(400, 'send a JSON object of changes, for example {"store": "静安店"}')
-    try:
-        return actions.set_attributes(_actor(request), account, openid, changes.root)
-    except actions.FanNotFound:
-        raise HttpError(404, "no such fan") from None
-    except ValidationError as exc:
-        raise HttpError(400, _message(exc)) from None
+    return actions.set_attributes(_actor(request), account, openid, changes.root)
 
 
 def _message(exc: ValidationError) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from ninja import NinjaAPI
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
@@ -12,8 +13,12 @@ from ninja.security import HttpBearer, SessionAuth
 from liucun.accounts.models import OfficialAccount
 from liucun.api.crm_routes import router as crm_router
 from liucun.api.routes import router
+from liucun.api.segment_routes import router as segment_router
 from liucun.api.tag_routes import router as tag_router
+from liucun.refusals import Refused
 from liucun.staff.api_tokens import Principal, authenticate_key
+from liucun.wechat.apierrors import WeChatAPIError
+from liucun.wechat_refusals import WeChatRefused
 
 
 def _in_scope(request: HttpRequest, who: Principal) -> Principal:
@@ -53,8 +58,25 @@ api = NinjaAPI(
 api.add_router("/", router)
 api.add_router("/", crm_router)
 api.add_router("/", tag_router)
+api.add_router("/", segment_router)
 
 
 @api.exception_handler(PermissionError)
 def _forbidden(request: HttpRequest, exc: Exception) -> Any:
     return api.create_response(request, {"detail": str(exc)}, status=403)
+
+
+@api.exception_handler(Refused)
+def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
+    """Every domain refusal, in one place: its sentence, its stable code, its status. English unless the
+    caller asks for a language (the console's default, Chinese, is for people, not for scripts)."""
+    language = translation.get_language() if request.headers.get("Accept-Language") else "en"
+    with translation.override(language):
+        detail = exc.message
+    return api.create_response(request, {"detail": detail, "code": exc.code}, status=exc.status)
+
+
+@api.exception_handler(WeChatAPIError)
+def _wechat(request: HttpRequest, exc: WeChatAPIError) -> HttpResponse:
+    # A WeChat error no domain action turned into its own refusal (a busy WeChat during a tag call).
+    return _refused(request, WeChatRefused(exc))

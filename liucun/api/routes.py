@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from ninja.errors import HttpError
 
-from liucun.api.schemas import AccountOut, FanOut, FanPage, SyncJobOut, TimelineOut
+from liucun.accounts.models import OfficialAccount
+from liucun.api.schemas import (
+    AccountOut,
+    FanListQuery,
+    FanOut,
+    FanPage,
+    FanQuery,
+    SyncJobOut,
+    TimelineOut,
+)
 from liucun.api.scope import account_for, principal
 from liucun.fans import privacy, queries
-from liucun.fans.actions import SyncAlreadyRunning, start_follower_sync
+from liucun.fans.actions import start_follower_sync
+from liucun.fans.filters import FanFilter
 from liucun.fans.models import Fan, SyncJob
 from liucun.staff.models import Role
 from liucun.staff.permissions import accounts_visible_to
@@ -48,30 +57,24 @@ def list_accounts(request: HttpRequest) -> list[dict[str, Any]]:
     return out
 
 
-class FanQuery(Schema):
-    following: bool | None = None
-    channel: str | None = None
-    window_open: bool | None = None
-    followed_after: datetime | None = None
-    followed_before: datetime | None = None
-    interacted_after: datetime | None = None
-    openid_prefix: str | None = None
-    tag: int | None = None
-    ordering: str = "-followed_at"
-    page: int = 1
-    page_size: int = 50
-
-
 @router.get("/accounts/{appid}/fans", response=FanPage, summary="Fans, filtered, sorted and paginated")
 def list_fans(request: HttpRequest, appid: str, q: Query[FanQuery]) -> dict[str, Any]:
     account = account_for(request, appid, Role.AGENT)
+    return fan_page(account, q.fan_filter(), q)
+
+
+def fan_page(account: OfficialAccount, filt: FanFilter, q: FanListQuery) -> dict[str, Any]:
+    """One page of a fan list as the API answers it (the fan list, a saved filter's fans)."""
     if q.page < 1 or not 1 <= q.page_size <= queries.MAX_PAGE_SIZE:
         raise HttpError(400, f"page starts at 1; page_size is 1 to {queries.MAX_PAGE_SIZE}")
-    filt = queries.FanFilter(**q.dict(exclude={"ordering", "page", "page_size"}))
     try:
         pages = queries.fan_pages(account, filt, q.ordering)
     except ValueError as exc:
         raise HttpError(400, str(exc)) from None
+    return paged(pages, q)
+
+
+def paged(pages: queries.PagedFans, q: FanListQuery) -> dict[str, Any]:
     start = (q.page - 1) * q.page_size
     return {
         "count": pages.count(),
@@ -94,11 +97,7 @@ def fan_timeline(request: HttpRequest, appid: str, openid: str) -> dict[str, Any
 @router.post("/accounts/{appid}/syncs", response={202: SyncJobOut}, summary="Start a follower sync")
 def start_sync(request: HttpRequest, appid: str) -> Status[SyncJob]:
     account = account_for(request, appid, Role.OPERATOR)
-    try:
-        job = start_follower_sync(_actor(request), account)
-    except SyncAlreadyRunning as exc:
-        raise HttpError(409, f"sync {exc.job.pk} is already {exc.job.status}") from None
-    return Status(202, job)
+    return Status(202, start_follower_sync(_actor(request), account))
 
 
 @router.get("/accounts/{appid}/syncs/{job_id}", response=SyncJobOut, summary="A follower sync's progress")

@@ -1,11 +1,44 @@
-"""Shapes of the REST API's answers."""
+"""Shapes of the REST API's questions and answers."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.utils import translation
 from ninja import Schema
+from pydantic import Field, create_model
+
+from liucun.fans.filters import Condition, FanFilter, conditions
+
+
+class FanListQuery(Schema):
+    """Sort and page of a fan list; FanQuery adds one query parameter per FanFilter field."""
+
+    ordering: str = "-followed_at"
+    page: int = 1
+    page_size: int = 50
+
+    def fan_filter(self) -> FanFilter:
+        return FanFilter(**{c.name: getattr(self, c.name) for c in conditions()})
+
+
+_PYTHON_TYPES: dict[str, type] = {"bool": bool, "text": str, "moment": datetime, "tag": int}
+
+
+def _parameter(c: Condition) -> Any:
+    with translation.override(None):  # the API speaks English: the msgid
+        description = str(c.label)
+    return (_PYTHON_TYPES[c.kind] | None, Field(None, max_length=c.max_length, description=description))
+
+
+# Built from the one declaration (liucun/fans/filters.py), so the API cannot drift from the dataclass.
+if TYPE_CHECKING:
+    FanQuery = FanListQuery
+else:
+    FanQuery = create_model(
+        "FanQuery", __base__=FanListQuery, **{c.name: _parameter(c) for c in conditions()}
+    )
 
 
 class AccountOut(Schema):

@@ -10,10 +10,10 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from liucun.api.scope import account_for, principal
+from liucun.fans.filters import FanFilter, FilterError
 from liucun.staff.models import Role
 from liucun.tags import actions, queries
 from liucun.tags.models import Tag, TagJob
-from liucun.wechat.apierrors import WeChatAPIError
 
 router = Router(tags=["tags"])
 
@@ -31,7 +31,11 @@ class TagIn(Schema):
 
 
 class MembersIn(Schema):
-    openids: list[str]
+    """Either `openids`, or `filter` (a fan filter as the fan list takes it) for every following fan it
+    matches; a filter job stores the filter, not the fans."""
+
+    openids: list[str] = []
+    filter: dict[str, Any] | None = None
     action: Literal["tag", "untag"] = "tag"
 
 
@@ -45,6 +49,11 @@ class TagJobOut(Schema):
     error: str
     created_at: datetime
     finished_at: datetime | None
+    fan_filter: dict[str, Any] | None
+    progress: float
+    attempt: int
+    started_at: datetime | None
+    heartbeat_at: datetime | None
 
 
 class BlacklistOut(Schema):
@@ -62,15 +71,6 @@ def _actor(request: HttpRequest) -> Any:
     return who.user if who.token is None else who.label
 
 
-def _doing(work: Any) -> Any:
-    try:
-        return work()
-    except actions.TagError as exc:
-        raise HttpError(400, str(exc)) from None
-    except WeChatAPIError as exc:
-        raise HttpError(502, str(exc)) from None
-
-
 def _tag(account: Any, tag_id: int) -> Tag:
     tag = Tag.objects.filter(account=account, pk=tag_id).first()
     if tag is None:
@@ -86,7 +86,7 @@ def list_tags(request: HttpRequest, appid: str) -> Any:
 @router.post("/accounts/{appid}/tags", response={201: TagOut}, summary="Create a tag (in WeChat first)")
 def create_tag(request: HttpRequest, appid: str, body: TagIn) -> Any:
     account = account_for(request, appid, Role.OPERATOR)
-    return Status(201, _doing(lambda: actions.create_tag(_actor(request), account, body.name)))
+    return Status(201, actions.create_tag(_actor(request), account, body.name))
 
 
 @router.post("/accounts/{appid}/tags/pull", response={202: TagJobOut}, summary="Pull tags from WeChat")
@@ -99,14 +99,14 @@ def pull_tags(request: HttpRequest, appid: str) -> Any:
 def rename_tag(request: HttpRequest, appid: str, tag_id: int, body: TagIn) -> Any:
     account = account_for(request, appid, Role.OPERATOR)
     tag = _tag(account, tag_id)
-    return _doing(lambda: actions.rename_tag(_actor(request), account, tag.pk, body.name))
+    return actions.rename_tag(_actor(request), account, tag.pk, body.name)
 
 
 @router.delete("/accounts/{appid}/tags/{tag_id}", response={204: None}, summary="Delete a tag")
 def delete_tag(request: HttpRequest, appid: str, tag_id: int) -> Any:
     account = account_for(request, appid, Role.OPERATOR)
     tag = _tag(account, tag_id)
-    _doing(lambda: actions.delete_tag(_actor(request), account, tag.pk))
+    actions.delete_tag(_actor(request), account, tag.pk)
     return Status(204, None)
 
 
@@ -118,8 +118,18 @@ def delete_tag(request: HttpRequest, appid: str, tag_id: int) -> Any:
 def change_members(request: HttpRequest, appid: str, tag_id: int, body: MembersIn) -> Any:
     account = account_for(request, appid, Role.OPERATOR)
     tag = _tag(account, tag_id)
+    if body.filter is not None:
+        if body.openids:
+            raise HttpError(400, "give either openids or a filter, not both")
+        try:
+            fan_filter = FanFilter.from_json(body.filter)
+        except FilterError as exc:
+            raise HttpError(400, str(exc)) from None
+        matching = actions.tag_fans_matching if body.action == "tag" else actions.untag_fans_matching
+        result = matching(_actor(request), account, tag.pk, fan_filter)
+        return Status(202, result) if isinstance(result, TagJob) else {"fans": result}
     do = actions.tag_fans if body.action == "tag" else actions.untag_fans
-    result = _doing(lambda: do(_actor(request), account, tag.pk, body.openids))
+    result = do(_actor(request), account, tag.pk, body.openids)
     return Status(202, result) if isinstance(result, TagJob) else {"fans": result}
 
 
@@ -144,11 +154,11 @@ def blacklist(request: HttpRequest, appid: str, page: int = 1, page_size: int = 
 @router.post("/accounts/{appid}/blacklist/sync", response=dict[str, int], summary="Read WeChat's blacklist")
 def sync_blacklist(request: HttpRequest, appid: str) -> Any:
     account = account_for(request, appid, Role.OPERATOR)
-    return {"blacklisted": _doing(lambda: actions.sync_blacklist(_actor(request), account))}
+    return {"blacklisted": actions.sync_blacklist(_actor(request), account)}
 
 
 @router.post("/accounts/{appid}/blacklist", response=dict[str, int], summary="Blacklist or unblacklist fans")
 def change_blacklist(request: HttpRequest, appid: str, body: OpenidsIn) -> Any:
     account = account_for(request, appid, Role.OPERATOR)
     do = actions.blacklist_fans if body.action == "add" else actions.unblacklist_fans
-    return {"changed": _doing(lambda: do(_actor(request), account, body.openids))}
+    return {"changed": do(_actor(request), account, body.openids)}

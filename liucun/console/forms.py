@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields as dataclass_fields
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from django import forms
@@ -11,25 +10,71 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from liucun.accounts.models import PrivacyOnUnfollow
-from liucun.fans.queries import ORDERINGS, FanFilter
+from liucun.fans.filters import Condition, FanFilter, conditions
+from liucun.fans.queries import ORDERINGS
 
 YES_NO = [("", _("Any")), ("1", _("Yes")), ("0", _("No"))]
 PAGE_SIZES = [20, 50, 100, 200]
 
 
-def _start_of(day: Any) -> datetime | None:
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone()) if day else None
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+class DayInput(forms.DateInput):
+    """A date picker; a moment that is not the start of a day (saved through the API) shows as text, so
+    the form sends it back unchanged instead of a picker dropping it."""
+
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d")
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        if isinstance(value, str) and len(value.strip()) > len("2026-01-01"):
+            context["widget"]["type"] = "text"
+        return context
+
+
+class MomentField(forms.DateField):
+    """A day, meaning its start in the deployment's time zone, or an exact ISO 8601 moment with offset."""
+
+    widget = DayInput
+
+    def to_python(self, value: Any) -> datetime | None:
+        if isinstance(value, datetime):
+            return value
+        try:
+            day = super().to_python(value)
+        except forms.ValidationError:
+            try:
+                moment = datetime.fromisoformat(str(value).strip())
+            except ValueError:
+                moment = None
+            if moment is None or moment.tzinfo is None:
+                raise
+            return moment
+        return _start_of(day) if day is not None else None
+
+
+def _form_field(c: Condition) -> forms.Field:
+    """The console's field for a declared filter condition (liucun/fans/filters.py)."""
+    if c.kind == "bool":
+        return forms.TypedChoiceField(
+            label=c.label, choices=YES_NO, coerce=lambda v: v == "1", required=False, empty_value=None
+        )
+    if c.kind == "tag":
+        # Its choices are the account's tags, given to the form (FanFilterForm.__init__).
+        return forms.TypedChoiceField(label=c.label, coerce=int, required=False, empty_value=None)
+    if c.kind == "moment":
+        return MomentField(label=c.label, required=False)
+    return forms.CharField(label=c.label, max_length=c.max_length, required=False, empty_value=None)
 
 
 class FanFilterForm(forms.Form):
-    following = forms.ChoiceField(label=_("Following"), choices=YES_NO, required=False)
-    window_open = forms.ChoiceField(label=_("48h window open"), choices=YES_NO, required=False)
-    channel = forms.CharField(label=_("Channel"), max_length=64, required=False)
-    tag = forms.TypedChoiceField(label=_("Tag"), required=False, coerce=int, empty_value=None)
-    followed_after = forms.DateField(label=_("Followed from"), required=False)
-    followed_before = forms.DateField(label=_("Followed before"), required=False)
-    interacted_after = forms.DateField(label=_("Active since"), required=False)
-    openid_prefix = forms.CharField(label=_("OpenID starts with"), max_length=64, required=False)
+    """A FanFilter from the fan list's query string: one field per declared condition, then the sort."""
+
     ordering = forms.ChoiceField(choices=[(o, o) for o in ORDERINGS], required=False)
     page_size = forms.TypedChoiceField(
         choices=[(n, n) for n in PAGE_SIZES], coerce=int, required=False, empty_value=None
@@ -37,27 +82,42 @@ class FanFilterForm(forms.Form):
 
     def __init__(self, *args: Any, tags: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        tag_field = self.fields["tag"]
-        assert isinstance(tag_field, forms.ChoiceField)
-        tag_field.choices = [("", _("Any"))] + [(str(pk), name) for pk, name in tags or []]
+        for c in conditions():
+            if c.kind == "tag":
+                tag_field = self.fields[c.name]
+                assert isinstance(tag_field, forms.ChoiceField)
+                tag_field.choices = [("", _("Any"))] + [(str(pk), name) for pk, name in tags or []]
 
     def fan_filter(self) -> FanFilter:
-        data = self.cleaned_data
-        values: dict[str, Any] = {
-            "following": {"1": True, "0": False}.get(data.get("following") or ""),
-            "window_open": {"1": True, "0": False}.get(data.get("window_open") or ""),
-            "channel": data.get("channel") or None,
-            "tag": data.get("tag"),
-            "followed_after": _start_of(data.get("followed_after")),
-            "followed_before": _start_of(data.get("followed_before")),
-            "interacted_after": _start_of(data.get("interacted_after")),
-            "openid_prefix": data.get("openid_prefix") or None,
-        }
-        known = {f.name for f in dataclass_fields(FanFilter)}
-        return FanFilter(**{k: v for k, v in values.items() if k in known})
+        return FanFilter(**{c.name: self.cleaned_data.get(c.name) for c in conditions()})
 
     def ordering_value(self) -> str:
         return self.cleaned_data.get("ordering") or "-followed_at"
+
+
+# The filter's fields come from the one declaration, ahead of the sort and page size.
+FanFilterForm.base_fields = {
+    **{c.name: _form_field(c) for c in conditions()},
+    **FanFilterForm.base_fields,
+}
+
+
+def filter_query(filt: FanFilter) -> dict[str, str]:
+    """The fan list's query string for a filter: what FanFilterForm reads back into the same filter."""
+    out: dict[str, str] = {}
+    for c in conditions():
+        value = getattr(filt, c.name)
+        if value is None:
+            continue
+        if c.kind == "bool":
+            out[c.name] = "1" if value else "0"
+        elif c.kind == "moment":
+            local = timezone.localtime(value)
+            exact_day = local == _start_of(local.date())
+            out[c.name] = local.date().isoformat() if exact_day else value.isoformat()
+        else:
+            out[c.name] = str(value)
+    return out
 
 
 class AccountSettingsForm(forms.Form):

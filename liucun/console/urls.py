@@ -3,7 +3,18 @@ walks this list and fails for a page that is not."""
 
 from django.urls import path
 
-from liucun.console.views import admin_pages, auth, crm, fans, home, inbox, jobs, staff_access, tags
+from liucun.console.views import (
+    admin_pages,
+    auth,
+    crm,
+    fans,
+    home,
+    messages,
+    segments,
+    staff_access,
+    sync,
+    tags,
+)
 
 app_name = "console"
 
@@ -23,24 +34,31 @@ urlpatterns = [
     path("a/<str:appid>/fans/<str:openid>/tags", tags.fan_tags, name="fan-tags"),
     path("a/<str:appid>/fans/<str:openid>/export.json", fans.fan_export, name="fan-export"),
     path("a/<str:appid>/fans/<str:openid>/erase", fans.fan_erase, name="fan-erase"),
-    path("a/<str:appid>/messages/", inbox.messages_page, name="messages"),
+    path("a/<str:appid>/filters/", segments.saved_filters, name="saved-filters"),
+    path("a/<str:appid>/filters/apply", segments.saved_apply, name="saved-filter-apply"),
+    path("a/<str:appid>/filters/save", segments.saved_save, name="saved-filter-save"),
+    path("a/<str:appid>/filters/<int:filter_id>/rename", segments.saved_rename, name="saved-filter-rename"),
+    path("a/<str:appid>/filters/<int:filter_id>/delete", segments.saved_delete, name="saved-filter-delete"),
+    path("a/<str:appid>/messages/", messages.messages_page, name="messages"),
     path("a/<str:appid>/tags/", tags.tags_page, name="tags"),
     path("a/<str:appid>/tags/create", tags.tag_create, name="tag-create"),
     path("a/<str:appid>/tags/pull", tags.tags_pull, name="tags-pull"),
     path("a/<str:appid>/tags/bulk", tags.tags_bulk, name="tags-bulk"),
     path("a/<str:appid>/tags/<int:tag_id>/rename", tags.tag_rename, name="tag-rename"),
     path("a/<str:appid>/tags/<int:tag_id>/delete", tags.tag_delete, name="tag-delete"),
+    path("a/<str:appid>/tags/jobs/", tags.tag_jobs_page, name="tag-jobs"),
     path("a/<str:appid>/tags/jobs/<int:job_id>", tags.tag_job_progress, name="tag-job-progress"),
+    path("a/<str:appid>/tags/jobs/<int:job_id>/resume", tags.tag_job_resume, name="tag-job-resume"),
     path("a/<str:appid>/blacklist/", tags.blacklist_page, name="blacklist"),
     path("a/<str:appid>/blacklist/sync", tags.blacklist_sync, name="blacklist-sync"),
     path("a/<str:appid>/blacklist/change", tags.blacklist_change, name="blacklist-change"),
     path("a/<str:appid>/imports/", crm.imports_page, name="imports"),
     path("a/<str:appid>/imports/<int:job_id>/", crm.import_detail, name="import"),
     path("a/<str:appid>/imports/<int:job_id>/commit", crm.import_commit, name="import-commit"),
-    path("a/<str:appid>/sync/", jobs.sync_page, name="sync"),
-    path("a/<str:appid>/sync/start", jobs.sync_start, name="sync-start"),
-    path("a/<str:appid>/sync/<int:job_id>/resume", jobs.sync_resume, name="sync-resume"),
-    path("a/<str:appid>/sync/<int:job_id>/progress", jobs.sync_progress, name="sync-progress"),
+    path("a/<str:appid>/sync/", sync.sync_page, name="sync"),
+    path("a/<str:appid>/sync/start", sync.sync_start, name="sync-start"),
+    path("a/<str:appid>/sync/<int:job_id>/resume", sync.sync_resume, name="sync-resume"),
+    path("a/<str:appid>/sync/<int:job_id>/progress", sync.sync_progress, name="sync-progress"),
     path("a/<str:appid>/settings/", admin_pages.account_settings, name="settings"),
     path("a/<str:appid>/staff/", admin_pages.staff_page, name="staff"),
     path("a/<str:appid>/staff/grant", admin_pages.staff_grant, name="staff-grant"),

@@ -10,46 +10,41 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from liucun.accounts.models import OfficialAccount, PrivacyOnUnfollow
 from liucun.accounts.wechat_api import client_for
 from liucun.crm import rules
 from liucun.fans.models import Fan
+from liucun.refusals import Refused
 from liucun.staff.audit import record
-from liucun.wechat.apierrors import QuotaError, RetryableError, TokenError, WeChatAPIError
+from liucun.wechat.api import users
+from liucun.wechat.apierrors import WeChatAPIError
+from liucun.wechat_refusals import WeChatRefused
 
 Actor = AbstractBaseUser | str
 
-_WECHAT_REASONS = {
-    40003: "WeChat does not know this openid",
-    43004: "the fan no longer follows the account",
-    48001: "the account lacks WeChat's user management permission",
-}
+
+class CrmRefused(Refused):
+    """A remark or attribute change refused by CRM's rules (every problem listed); nothing was stored."""
+
+    code = "crm.invalid"
 
 
-class FanNotFound(ValidationError):
+class FanNotFound(Refused):
+    code = "crm.no_such_fan"
+    status = 404
+
     def __init__(self, openid: str) -> None:
-        super().__init__(f"no fan {openid} in this account")
+        super().__init__(_("No fan %(openid)s in this account."), {"openid": openid})
 
 
-class RemarkNotSynced(ValidationError):
+class RemarkNotSynced(WeChatRefused):
     """WeChat refused or could not take the remark; nothing was stored. `retryable`: try later."""
 
     def __init__(self, exc: WeChatAPIError) -> None:
-        self.retryable = isinstance(exc, RetryableError | QuotaError)
-        if isinstance(exc, RetryableError):
-            reason = f"WeChat could not be reached or is busy ({exc.errmsg}); try again in a minute"
-        elif isinstance(exc, QuotaError):
-            reason = "the account has used up today's WeChat API quota; try again tomorrow"
-        elif isinstance(exc, TokenError):
-            reason = "WeChat refused the account's credentials; an admin should check the AppSecret"
-        else:
-            reason = _WECHAT_REASONS.get(exc.errcode or 0, exc.errmsg)
-        code = f" (errcode {exc.errcode})" if exc.errcode is not None else ""
-        super().__init__(f"The remark was not saved: {reason}{code}.")
-        self.wechat_error = exc
+        super().__init__(exc, what=_("The remark was not saved"))
 
 
 def set_remark(actor: Actor, account: OfficialAccount, openid: str, remark: str) -> Fan:
@@ -57,20 +52,18 @@ def set_remark(actor: Actor, account: OfficialAccount, openid: str, remark: str)
     try:
         cleaned = rules.check_remark(remark)
     except rules.RuleError as exc:
-        raise ValidationError(str(exc)) from None
+        raise CrmRefused(str(exc)) from None
     fan = Fan.objects.filter(account=account, openid=openid).first()
     if fan is None:
         raise FanNotFound(openid)
     if cleaned:
         _may_hold_personal_data(account, fan)
     if not account.capabilities.user_management:
-        raise ValidationError(
-            "Remarks need a verified account: WeChat's user management API is closed to it."
-        )
+        raise CrmRefused(_("Remarks need a verified account: WeChat's user management API is closed to it."))
     client = client_for(account)
     try:
         # Outside any transaction: a slow WeChat must not hold the database's write lock.
-        client.post("/cgi-bin/user/info/updateremark", {"openid": openid, "remark": cleaned}, idempotent=True)
+        users.set_remark(client, openid, cleaned)
     except WeChatAPIError as exc:
         raise RemarkNotSynced(exc) from exc
     finally:
@@ -93,7 +86,7 @@ def set_remark(actor: Actor, account: OfficialAccount, openid: str, remark: str)
 def set_attributes(
     actor: Actor, account: OfficialAccount, openid: str, changes: dict[str, str | None]
 ) -> Fan:
-    """Set (a value) or remove (None or "") custom attributes. ValidationError lists every problem."""
+    """Set (a value) or remove (None or "") custom attributes. CrmRefused lists every problem."""
     cleaned = _clean_changes(changes)
     with transaction.atomic():
         fan = Fan.objects.select_for_update().filter(account=account, openid=openid).first()
@@ -105,7 +98,7 @@ def set_attributes(
         try:
             after = rules.apply_changes(before, cleaned)
         except rules.RuleError as exc:
-            raise ValidationError(str(exc)) from None
+            raise CrmRefused(str(exc)) from None
         if after == before:
             return fan
         fan.attributes = after
@@ -126,7 +119,7 @@ def set_attributes(
 
 def _clean_changes(changes: Any) -> dict[str, str | None]:
     if not isinstance(changes, dict) or not changes:
-        raise ValidationError("Name at least one attribute to set or remove.")
+        raise CrmRefused(_("Name at least one attribute to set or remove."))
     cleaned: dict[str, str | None] = {}
     problems: list[str] = []
     for key, value in changes.items():
@@ -140,13 +133,15 @@ def _clean_changes(changes: Any) -> dict[str, str | None]:
         except rules.RuleError as exc:
             problems.append(f"{key}: {exc}")
     if problems:
-        raise ValidationError(problems)
+        raise CrmRefused(problems)
     return cleaned
 
 
 def _may_hold_personal_data(account: OfficialAccount, fan: Fan) -> None:
     if account.privacy_on_unfollow == PrivacyOnUnfollow.ERASE and not fan.is_following:
-        raise ValidationError(
-            "This fan has unfollowed, and the account erases personal data on unfollow: nothing new is "
-            "stored about them."
+        raise CrmRefused(
+            _(
+                "This fan has unfollowed, and the account erases personal data on unfollow: nothing new "
+                "is stored about them."
+            )
         )

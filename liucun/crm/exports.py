@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -50,7 +49,7 @@ def fan_csv_rows(
         target="fans.csv",
         changes={
             "rows": rows,
-            "filter": _described(filt),
+            "filter": filt.to_json(),
             "ordering": ordering,
             "attribute_columns": len(keys),
         },
@@ -113,11 +112,3 @@ def _cell(value: Any) -> str:
         # The deployment's time zone with its offset: readable, and unambiguous once the file travels.
         return timezone.localtime(value).isoformat(sep=" ", timespec="seconds")
     return escape_cell(str(value))
-
-
-def _described(filt: queries.FanFilter) -> dict[str, Any]:
-    return {
-        name: value.isoformat() if isinstance(value, datetime) else value
-        for name, value in asdict(filt).items()
-        if value is not None
-    }

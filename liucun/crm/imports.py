@@ -23,6 +23,7 @@ from liucun.crm.importplan import Mapping, Parsed, Plan, check, parse
 from liucun.crm.models import ImportJob, ImportPhase, ImportStatus
 from liucun.crm.rules import RuleError
 from liucun.fans.models import Fan
+from liucun.jobs import claims
 from liucun.sqlite_writelock import serialized_writes
 from liucun.staff.audit import actor_label, record
 
@@ -80,7 +81,7 @@ def start_import(
             content=data,
         )
         if not inline:
-            enqueue(job)
+            claims.enqueue(job)
     if inline:
         run_import(job.pk, job.attempt)
     job.refresh_from_db()
@@ -103,7 +104,7 @@ def commit_import(actor: AbstractBaseUser | str, account: OfficialAccount, job_i
         job.save()
         inline = job.size <= INLINE_MAX_BYTES
         if not inline:
-            enqueue(job)
+            claims.enqueue(job)
     if inline:
         run_import(job.pk, job.attempt)
     job.refresh_from_db()
@@ -112,15 +113,13 @@ def commit_import(actor: AbstractBaseUser | str, account: OfficialAccount, job_i
 
 def run_import(job_id: int, attempt: int, *, on_progress: Progress | None = None) -> str:
     """Check, then (unless a dry run) apply. Idempotent; a superseded attempt does nothing."""
-    now = datetime.now(UTC)
-    claimed = ImportJob.objects.filter(
-        pk=job_id, attempt=attempt, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
-    ).update(status=ImportStatus.RUNNING, phase=ImportPhase.CHECKING, started_at=now, heartbeat_at=now)
-    if not claimed:
+    job = claims.claim(ImportJob, job_id, attempt, phase=ImportPhase.CHECKING)
+    if job is None:
         return "nothing to do"
-    job = ImportJob.objects.select_related("account").get(pk=job_id)
     try:
         return _run(job, attempt, on_progress)
+    except claims.Superseded:
+        return "superseded"
     except (csvfile.FileProblem, RuleError) as exc:
         return _finish(job, attempt, ImportStatus.FAILED, error=str(exc))
     except Exception as exc:
@@ -135,13 +134,9 @@ def _run(job: ImportJob, attempt: int, on_progress: Progress | None) -> str:
         raise csvfile.FileProblem("the upload was dropped; upload the file again")
     mapping = Mapping.parse(job.mapping)
     parsed = parse(csvfile.read(bytes(content)), mapping)
-    _beat(job.pk, attempt, 0, parsed.total)
+    _beat(job, 0, parsed.total)
     plan = check(
-        job.account,
-        parsed,
-        mapping,
-        on_progress=_reporter(job.pk, attempt, on_progress),
-        uploaded_at=job.created_at,
+        job.account, parsed, mapping, on_progress=_reporter(job, on_progress), uploaded_at=job.created_at
     )
     if job.dry_run:
         # Only a clean check can be applied later; a file with errors has to be fixed and sent again.
@@ -149,9 +144,7 @@ def _run(job: ImportJob, attempt: int, on_progress: Progress | None) -> str:
         return _finish(job, attempt, ImportStatus.VALIDATED, plan=plan, keep_content=clean)
     if plan.error_count:
         return _finish(job, attempt, ImportStatus.FAILED, plan=plan, error=_nothing_written(plan))
-    ImportJob.objects.filter(pk=job.pk, attempt=attempt).update(
-        phase=ImportPhase.WRITING, heartbeat_at=datetime.now(UTC)
-    )
+    claims.beat(job, phase=ImportPhase.WRITING)
     try:
         return _apply(job, attempt, parsed, mapping)
     except ImportRefused as refused:
@@ -228,8 +221,7 @@ def _finish(
     updated: int = 0,
     keep_content: bool = False,
 ) -> str:
-    now = datetime.now(UTC)
-    fields: dict[str, Any] = {"status": status, "phase": "", "error": error, "finished_at": now}
+    fields: dict[str, Any] = {"phase": "", "error": error}
     if plan is not None:
         fields.update(
             total_rows=plan.rows,
@@ -242,32 +234,25 @@ def _finish(
             updated=updated,
         )
     if not keep_content:
-        fields.update(content=None, content_dropped_at=now)
-    ImportJob.objects.filter(pk=job.pk, attempt=attempt).update(**fields)
+        fields.update(content=None, content_dropped_at=datetime.now(UTC))
+    claims.finish(job, status, **fields)
     if error:
         return f"{status}: {error}"
     return f"{status}: {plan.rows if plan else 0} rows, {updated} updated"
 
 
-def _reporter(job_id: int, attempt: int, extra: Progress | None) -> Progress:
+def _reporter(job: ImportJob, extra: Progress | None) -> Progress:
     def report(done: int, total: int) -> None:
-        _beat(job_id, attempt, done, total)
+        _beat(job, done, total)
         if extra is not None:
             extra(done, total)
 
     return report
 
 
-def _beat(job_id: int, attempt: int, done: int, total: int) -> None:
-    ImportJob.objects.filter(pk=job_id, attempt=attempt).update(
-        rows_done=done, total_rows=total, heartbeat_at=datetime.now(UTC)
-    )
-
-
-def enqueue(job: ImportJob) -> None:
-    from liucun.crm.tasks import run_import_job
-
-    run_import_job.enqueue(job.pk, job.attempt)
+def _beat(job: ImportJob, done: int, total: int) -> None:
+    """Progress and heartbeat; Superseded stops a run whose job was resumed by a newer attempt."""
+    claims.beat(job, rows_done=done, total_rows=total)
 
 
 def _read_upload(upload: IO[bytes] | bytes, filename: str) -> tuple[bytes, str]:

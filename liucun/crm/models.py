@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from liucun.accounts.models import OfficialAccount
-
-# A running job whose heartbeat is older than this is taken for dead (its worker crashed) and may be
-# run again; progress beats every few thousand rows, so a live job is never this quiet.
-STALLED_AFTER = timedelta(minutes=5)
+from liucun.jobs.models import LongJob
 
 
 class ImportStatus(models.TextChoices):
+    """The statuses of every job (liucun/jobs/models.JobStatus, the same values) and a dry run's end."""
+
     QUEUED = "queued", _("queued")
     RUNNING = "running", _("running")
     VALIDATED = "validated", _("checked")  # a dry run that finished: counts and line errors are final
@@ -35,16 +32,22 @@ class ImportJobManager(models.Manager["ImportJob"]):
         return super().get_queryset().defer("content")
 
 
-class ImportJob(models.Model):
+class ImportJob(LongJob):
     """One uploaded CSV: checked (dry run), then applied all or nothing.
 
     The bytes stay on the job until it is applied (or given up), so a check can be committed later and a
-    crashed commit run again; applying the same file twice changes nothing the second time.
+    crashed commit run again; applying the same file twice changes nothing the second time. The upload
+    is the checkpoint: a commit writes all or nothing, so a run killed mid-way wrote nothing and its
+    resumed attempt writes every fan once.
     """
+
+    job_task = "liucun.crm.tasks.run_import_job"
+    progress_fields = ("rows_done", "total_rows")
+    succeeded_statuses = frozenset({ImportStatus.VALIDATED, ImportStatus.DONE})
+    over_statuses = frozenset({ImportStatus.VALIDATED, ImportStatus.DONE, ImportStatus.FAILED})
 
     id = models.BigAutoField(primary_key=True)
     account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="import_jobs")
-    requested_by = models.CharField(max_length=80, default="system")
     committed_by = models.CharField(max_length=80, blank=True, default="")
     # The staff member behind the commit, for its audit entry when a worker applies it later.
     committed_by_user = models.ForeignKey(
@@ -53,8 +56,6 @@ class ImportJob(models.Model):
     dry_run = models.BooleanField(default=True)
     status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
     phase = models.CharField(max_length=16, choices=ImportPhase.choices, blank=True, default="")
-    # Runs of this job so far: a task that finds another number was superseded by a re-run and stops.
-    attempt = models.PositiveIntegerField(default=0)
     filename = models.CharField(max_length=255, blank=True, default="")
     size = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True, default="")
@@ -73,11 +74,6 @@ class ImportJob(models.Model):
     updated = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)  # lines with at least one error
     line_errors = models.JSONField(default=list, blank=True)  # the first few: [{"line": n, "message": ...}]
-    error = models.TextField(blank=True, default="")  # why the job failed as a whole
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = ImportJobManager()
 
@@ -86,26 +82,6 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"import {self.pk} of {self.account_id}: {self.status} {self.rows_done}/{self.total_rows}"
-
-    @property
-    def progress(self) -> float:
-        if self.status in (ImportStatus.VALIDATED, ImportStatus.DONE):
-            return 1.0
-        return min(1.0, self.rows_done / self.total_rows) if self.total_rows else 0.0
-
-    @property
-    def stalled(self) -> bool:
-        beat = self.heartbeat_at or self.started_at
-        return (
-            self.status == ImportStatus.RUNNING
-            and beat is not None
-            and datetime.now(UTC) - beat > STALLED_AFTER
-        )
-
-    @property
-    def is_over(self) -> bool:
-        """Nothing more will happen to the job on its own (the console stops polling)."""
-        return self.status in (ImportStatus.VALIDATED, ImportStatus.DONE, ImportStatus.FAILED)
 
     @property
     def can_commit(self) -> bool:

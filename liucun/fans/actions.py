@@ -8,9 +8,13 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from liucun.accounts.models import OfficialAccount
 from liucun.fans.models import Fan, SyncJob, SyncStatus
+from liucun.jobs import claims
+from liucun.refusals import Refused
 from liucun.staff.audit import actor_label, record
 
 
@@ -40,17 +44,18 @@ def apply_profiles(account_id: int, infos: Iterable[dict[str, Any]], *, refreshe
     return changed
 
 
-class SyncAlreadyRunning(Exception):
+class SyncAlreadyRunning(Refused):
+    code = "sync.already_running"
+    status = 409
+
     def __init__(self, job: SyncJob) -> None:
-        super().__init__(f"sync {job.pk} of this account is already {job.status}")
+        super().__init__(_("Sync %(job)s is already running."), {"job": job.pk})
         self.job = job
 
 
 @transaction.atomic
 def start_follower_sync(actor: AbstractBaseUser | str, account: OfficialAccount) -> SyncJob:
     """Queue a follower sync unless one is queued or running; the job row and its task commit together."""
-    from liucun.fans.tasks import sync_followers
-
     OfficialAccount.objects.select_for_update().filter(pk=account.pk).first()
     active = SyncJob.objects.filter(
         account=account, status__in=[SyncStatus.QUEUED, SyncStatus.RUNNING]
@@ -58,31 +63,27 @@ def start_follower_sync(actor: AbstractBaseUser | str, account: OfficialAccount)
     if active is not None:
         raise SyncAlreadyRunning(active)
     job = SyncJob.objects.create(account=account, requested_by=actor_label(actor))
-    sync_followers.enqueue(job.pk)
+    claims.enqueue(job)
     record(actor, "fans.start_follower_sync", account=account, target=f"sync {job.pk}")
     return job
 
 
-class SyncNotResumable(Exception):
-    pass
+class SyncNotResumable(Refused):
+    code = "sync.not_resumable"
+    status = 409
 
 
 @transaction.atomic
 def resume_follower_sync(actor: AbstractBaseUser | str, account: OfficialAccount, job_id: int) -> SyncJob:
-    """Queue a failed sync again; it continues after its last finished page (its checkpoint)."""
-    from liucun.fans.tasks import sync_followers
-
+    """Queue a failed sync again, as a new attempt; it continues after its last finished page."""
     OfficialAccount.objects.select_for_update().filter(pk=account.pk).first()
-    job = SyncJob.objects.select_for_update().filter(account=account, pk=job_id).first()
-    if job is None or job.status != SyncStatus.FAILED:
-        raise SyncNotResumable("only a failed sync can be resumed")
     active = SyncJob.objects.filter(
         account=account, status__in=[SyncStatus.QUEUED, SyncStatus.RUNNING]
     ).first()
-    if active is not None:
+    if active is not None and active.pk != job_id:
         raise SyncAlreadyRunning(active)
-    job.status, job.error = SyncStatus.QUEUED, ""
-    job.save(update_fields=["status", "error"])
-    sync_followers.enqueue(job.pk)
+    job = claims.requeue(SyncJob, job_id, Q(account=account, status=SyncStatus.FAILED))
+    if job is None:
+        raise SyncNotResumable(_("Only a failed sync can be resumed."))
     record(actor, "fans.resume_follower_sync", account=account, target=f"sync {job.pk}")
     return job

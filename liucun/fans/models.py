@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from liucun.accounts.models import OfficialAccount
+from liucun.jobs.models import JobStatus, LongJob
 
 
 class Fan(models.Model):
@@ -96,28 +97,23 @@ class FollowPeriod(models.Model):
         return f"{self.fan_id}: {self.followed_at} - {self.unfollowed_at}"
 
 
-class SyncStatus(models.TextChoices):
-    QUEUED = "queued", _("queued")
-    RUNNING = "running", _("running")
-    DONE = "done", _("done")
-    FAILED = "failed", _("failed")
+# The one vocabulary of job statuses (queued, running, done, failed), under the name callers know.
+SyncStatus = JobStatus
 
 
-class SyncJob(models.Model):
+class SyncJob(LongJob):
     """One follower sync: user/get page by page, then reconciliation both ways.
 
     The checkpoint (next_openid and pages_done) commits with each page's writes, so a sync that dies is
-    resumed after its last finished page, never redoing one.
+    resumed after its last finished page, never redoing one. A failed sync waits for a person (its cause,
+    a refused secret or an exhausted quota, needs one first); a stalled one is resumed on its own.
     """
+
+    job_task = "liucun.fans.tasks.sync_followers"
+    progress_fields = ("seen", "total")
 
     id = models.BigAutoField(primary_key=True)
     account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="sync_jobs")
-    status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.QUEUED)
-    requested_by = models.CharField(max_length=80, default="system")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     next_openid = models.CharField(max_length=64, blank=True, default="")
     pages_done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(null=True, blank=True)  # followers according to WeChat
@@ -125,16 +121,9 @@ class SyncJob(models.Model):
     created_fans = models.PositiveIntegerField(default=0)
     refollowed = models.PositiveIntegerField(default=0)  # believed gone, found following
     reconciled_unfollows = models.PositiveIntegerField(default=0)  # believed following, not found
-    error = models.TextField(blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["account", "status"], name="sync_account_status")]
 
     def __str__(self) -> str:
         return f"sync {self.pk} of {self.account_id}: {self.status} {self.seen}/{self.total}"
-
-    @property
-    def progress(self) -> float:
-        if self.status == SyncStatus.DONE:
-            return 1.0
-        return min(1.0, self.seen / self.total) if self.total else 0.0

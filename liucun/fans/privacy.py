@@ -1,6 +1,6 @@
 """Personal data of fans: export on request, erasure on request and after unfollow (docs/privacy.md).
 
-Erased: remark, custom attributes (customer id, phone, store ...), unionid, and
+Erased: remark (here, and in WeChat by a job), custom attributes (customer id, phone, store ...), unionid, and
 every payload field of the fan's events that is not protocol metadata: message content, pictures,
 locations, links, scanned codes, the URLs of menu links (they can carry a phone number in the query),
 QR tickets, fields WeChat may add later, and the text of replies. Kept, pseudonymous: the openid (an id
@@ -108,6 +108,12 @@ def _erase(account: OfficialAccount, openid: str, actor: Any, reason: str) -> bo
     fan = Fan.objects.select_for_update().filter(account=account, openid=openid).first()
     if fan is None:
         return False
+    if fan.remark and account.capabilities.user_management:
+        from liucun.fans.tasks import clear_remark_in_wechat  # the sync machinery, only when needed
+
+        # WeChat holds the remark too; cleared by a job after this commits (a slow WeChat must not
+        # hold the transaction), and only if the erasure commits.
+        transaction.on_commit(lambda: clear_remark_in_wechat.enqueue(account.pk, openid))
     fan.remark, fan.attributes, fan.unionid = "", {}, ""
     fan.personal_data_erased_at = datetime.now(UTC)
     fan.save(update_fields=["remark", "attributes", "unionid", "personal_data_erased_at", "updated_at"])

@@ -2,10 +2,12 @@
 
 Pages of 10,000 openids from user/get; for each page, in one transaction: mark every listed fan as seen
 by this sync, create the fans Liucun never heard of (with subscribe_time, subscribe_scene and the QR scene
-from user/info/batchget, 100 a call), mark as following those Liucun believed gone, and save the
-checkpoint. After the last page, every fan Liucun believed following who was not listed, and whose last
-follow is older than the sync, is recorded as unfollowed with the source "reconciled" (their unfollow
-callback was lost). A follow that arrives during the sync is never undone by it.
+from user/info/batchget, 100 a call), record a follow for those Liucun believed gone (at their
+subscribe_time), and save the checkpoint. After the last page, every fan Liucun believed following who
+was not listed, and whose last follow is older than the sync, is recorded as unfollowed with the source
+"reconciled" (their unfollow callback was lost). What each of these facts does to a fan is decided by
+fans/lifecycle.py, as for callbacks, and written by fans/state_store.py. A follow or unfollow that
+arrives during the sync is never undone by it.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from django.db import connection, transaction
 
 from liucun.accounts.models import OfficialAccount
 from liucun.events.models import Event, EventSource
-from liucun.fans.models import Fan, FollowPeriod, FollowSource, SyncJob, SyncStatus
-from liucun.fans.sync_reading import CHUNK, FollowerReader, chunks
-from liucun.fans.sync_writes import insert_new_fans
-from liucun.fans.unfollow_hooks import unfollowed
+from liucun.fans.lifecycle import UNFOLLOW_RECONCILED
+from liucun.fans.models import SyncJob, SyncStatus
+from liucun.fans.state_store import reconcile_unfollows, store_sync_page
+from liucun.fans.sync_reading import FollowerReader
+from liucun.jobs import claims
+from liucun.rawsql import Sql
 from liucun.wechat.client import WeChatClient
 
 log = logging.getLogger(__name__)
@@ -43,10 +47,7 @@ def run_sync(
     account = job.account
     if job.status in (SyncStatus.DONE,):
         return job
-    if job.started_at is None:
-        job.started_at = _now()
-    job.status, job.heartbeat_at, job.error = SyncStatus.RUNNING, _now(), ""
-    job.save(update_fields=["status", "started_at", "heartbeat_at", "error"])
+    claims.take(job)  # Superseded if another run holds it
     pages = 0
     reader = FollowerReader(client, account)
     try:
@@ -55,22 +56,35 @@ def run_sync(
         pending = reader.start(current)
         while max_pages is None or pages < max_pages:
             if not current.openids:
-                _reconcile(job, account)
+                with transaction.atomic():
+                    claims.beat(job)
+                    _reconcile(job, account)
                 break
             infos = reader.finish(pending)
             following = reader.page(current.next_openid or None)
             pending = reader.start(following)
-            _store_page(
-                job, account, current.openids, infos, total=current.total, next_openid=current.next_openid
-            )
+            with transaction.atomic():
+                # The lease and the page commit together: a run that was taken over writes nothing more.
+                claims.beat(job)
+                _store_page(
+                    job,
+                    account,
+                    current.openids,
+                    infos,
+                    total=current.total,
+                    next_openid=current.next_openid,
+                    read_at=current.read_at,
+                )
             current = following
             pages += 1
             _refresh_statistics(job.pages_done)
             if on_page is not None:
                 on_page(job)
+    except claims.Superseded:
+        log.warning("follower sync %s of %s was taken over by a newer run", job.pk, account.appid)
+        raise
     except Exception as exc:
-        job.status, job.error = SyncStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
-        job.save(update_fields=["status", "error"])
+        claims.fail(job, exc)
         log.warning("follower sync %s of %s failed: %s", job.pk, account.appid, job.error)
         raise
     finally:
@@ -99,22 +113,19 @@ def _store_page(
     *,
     total: int,
     next_openid: str,
+    read_at: datetime | None = None,
 ) -> None:
     now = _now()
-    created = insert_new_fans(job, account, infos, now)
-    refollowed = 0
-    for chunk in chunks(openids, CHUNK):
-        gone = list(Fan.objects.filter(account=account, openid__in=chunk, is_following=False))
-        for fan in gone:
-            fan.is_following, fan.follow_state_at, fan.last_seen_sync = True, now, job.pk
-            fan.save(update_fields=["is_following", "follow_state_at", "last_seen_sync", "updated_at"])
-            FollowPeriod.objects.create(
-                account=account, fan=fan, followed_at=now, follow_source=FollowSource.SYNC
-            )
-            refollowed += 1
-        Fan.objects.filter(account=account, openid__in=chunk).exclude(last_seen_sync=job.pk).update(
-            last_seen_sync=job.pk
-        )
+    stored = store_sync_page(
+        Sql(connection),
+        account_id=account.pk,
+        job_id=job.pk,
+        openids=openids,
+        infos=infos,
+        read_at=read_at or now,
+        now=now,
+    )
+    created, refollowed = stored.created, stored.refollowed
     job.total, job.next_openid = total, next_openid
     job.pages_done += 1
     job.seen += len(openids)
@@ -138,44 +149,21 @@ def _store_page(
 def _reconcile(job: SyncJob, account: OfficialAccount) -> None:
     now = _now()
     assert job.started_at is not None
-    missing = (
-        Fan.objects.select_for_update()
-        .filter(account=account, is_following=True)
-        .exclude(last_seen_sync=job.pk)
-        .exclude(follow_state_at__gte=job.started_at)
+    gone = reconcile_unfollows(
+        Sql(connection), account_id=account.pk, job_id=job.pk, started_at=job.started_at, now=now
     )
-    count = 0
-    gone: list[int] = []
-    for fan in missing:
-        fan.is_following, fan.follow_state_at, fan.unfollowed_at = False, now, now
-        fan.unfollow_count += 1
-        fan.save(
-            update_fields=["is_following", "follow_state_at", "unfollowed_at", "unfollow_count", "updated_at"]
-        )
-        period = (
-            FollowPeriod.objects.filter(fan=fan, unfollowed_at__isnull=True).order_by("-followed_at").first()
-        )
-        if period is None:
-            FollowPeriod.objects.create(
-                account=account, fan=fan, unfollowed_at=now, unfollow_source=FollowSource.RECONCILED
-            )
-        else:
-            period.unfollowed_at, period.unfollow_source = now, FollowSource.RECONCILED
-            period.save(update_fields=["unfollowed_at", "unfollow_source"])
-        # The timeline shows the lost unfollow as what it is: found by a sync, not sent by WeChat.
+    # The timeline shows each lost unfollow as what it is: found by a sync, not sent by WeChat.
+    for openid in gone:
         Event.objects.create(
             account=account,
-            openid=fan.openid,
-            kind="sync.unfollow_reconciled",
-            dedupe_key=f"sync:{job.pk}:{fan.openid}",
+            openid=openid,
+            kind=UNFOLLOW_RECONCILED,
+            dedupe_key=f"sync:{job.pk}:{openid}",
             wechat_time=now,
             received_at=now,
             source=EventSource.SYNC,
             payload={"sync_job": job.pk},
         )
-        count += 1
-        gone.append(fan.pk)
-    unfollowed(gone)
-    job.reconciled_unfollows = count
+    job.reconciled_unfollows = len(gone)
     job.status, job.finished_at, job.heartbeat_at = SyncStatus.DONE, now, now
     job.save(update_fields=["reconciled_unfollows", "status", "finished_at", "heartbeat_at"])

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from liucun.accounts.models import OfficialAccount
 from liucun.fans.models import Fan
+from liucun.wechat.api import users
 from liucun.wechat.apierrors import TokenError
 from liucun.wechat.client import WeChatClient
 
@@ -29,12 +31,14 @@ class Page:
     openids: list[str]
     total: int = 0
     next_openid: str = ""
+    # Every listed fan followed at this moment: a sync fact is never newer than it (fans/lifecycle.py).
+    read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
 class Pending:
     chunks: list[list[str]] = field(default_factory=list)
-    answers: list[Future[dict[str, Any] | None]] = field(default_factory=list)
+    answers: list[Future[list[users.UserInfo] | None]] = field(default_factory=list)
 
 
 def chunks(items: list[str], size: int) -> Iterable[list[str]]:
@@ -53,19 +57,21 @@ class FollowerReader:
         """One user/get page after `next_openid` ("" for the first); None: there is no next page."""
         if next_openid is None:
             return Page([])
-        page = self._client.get("/cgi-bin/user/get", {"next_openid": next_openid} if next_openid else {})
-        openids = list(page.get("data", {}).get("openid", [])) if page.get("count") else []
-        return Page(openids, int(page.get("total", 0)), str(page.get("next_openid", "")))
+        page = users.followers(self._client, next_openid)
+        return Page(page.openids, page.total or 0, page.next_openid)
 
     def start(self, page: Page) -> Pending:
-        """Start reading the profiles of the page's followers Liucun does not know (from this thread's
-        database connection: which ones those are)."""
-        known: set[str] = set()
+        """Start reading the profiles of the page's followers Liucun does not know as following: new fans,
+        and fans it believes gone (the time and scene of their refollow). Which ones those are is read on
+        this thread's database connection."""
+        following: set[str] = set()
         for chunk in chunks(page.openids, CHUNK):
-            known.update(
-                Fan.objects.filter(account=self._account, openid__in=chunk).values_list("openid", flat=True)
+            following.update(
+                Fan.objects.filter(account=self._account, openid__in=chunk, is_following=True).values_list(
+                    "openid", flat=True
+                )
             )
-        batches = list(chunks([o for o in page.openids if o not in known], BATCHGET))
+        batches = list(chunks([o for o in page.openids if o not in following], BATCHGET))
         if not batches:
             return Pending()
         helper = self._client.pinned()
@@ -74,8 +80,9 @@ class FollowerReader:
     def finish(self, pending: Pending) -> dict[str, dict[str, Any]]:
         infos: dict[str, dict[str, Any]] = {}
         for chunk, answer in zip(pending.chunks, pending.answers, strict=True):
-            for info in (answer.result() or self._read(self._client, chunk)).get("user_info_list", []):
-                infos[info["openid"]] = info
+            read = answer.result()
+            for info in read if read is not None else self._read(self._client, chunk):
+                infos[info["openid"]] = dict(info)
         return infos
 
     def read_all(self, openids: list[str]) -> dict[str, dict[str, Any]]:
@@ -85,15 +92,11 @@ class FollowerReader:
         return self.finish(Pending(batches, [self._pool.submit(self._try, helper, b) for b in batches]))
 
     @staticmethod
-    def _read(client: WeChatClient, chunk: list[str]) -> dict[str, Any]:
-        return client.post(
-            "/cgi-bin/user/info/batchget",
-            {"user_list": [{"openid": o, "lang": "zh_CN"} for o in chunk]},
-            idempotent=True,
-        )
+    def _read(client: WeChatClient, chunk: list[str]) -> list[users.UserInfo]:
+        return users.batch_info(client, chunk)
 
     @classmethod
-    def _try(cls, client: WeChatClient, chunk: list[str]) -> dict[str, Any] | None:
+    def _try(cls, client: WeChatClient, chunk: list[str]) -> list[users.UserInfo] | None:
         try:
             return cls._read(client, chunk)
         except TokenError:

@@ -9,8 +9,10 @@ from django_tasks import task
 from liucun.accounts.models import OfficialAccount
 from liucun.accounts.wechat_api import client_for
 from liucun.fans.actions import apply_profiles
-from liucun.fans.models import Fan, SyncJob, SyncStatus
+from liucun.fans.models import Fan, SyncJob
 from liucun.fans.sync import run_sync
+from liucun.jobs import claims
+from liucun.wechat.api import users
 from liucun.wechat.apierrors import PermanentError
 
 log = logging.getLogger(__name__)
@@ -39,15 +41,11 @@ def refresh_new_fan_profiles(account_id: int) -> int:
             if not openids:
                 break
             try:
-                answer = client.post(
-                    "/cgi-bin/user/info/batchget",
-                    {"user_list": [{"openid": o, "lang": "zh_CN"} for o in openids]},
-                    idempotent=True,
-                )
+                infos = users.batch_info(client, openids)
             except PermanentError as exc:
                 log.warning("user/info/batchget for %s refused: %s", account.appid, exc)
                 break
-            apply_profiles(account_id, answer.get("user_info_list", []), refreshed=openids)
+            apply_profiles(account_id, [dict(i) for i in infos], refreshed=openids)
             done += len(openids)
     finally:
         client.close()
@@ -55,14 +53,17 @@ def refresh_new_fan_profiles(account_id: int) -> int:
 
 
 @task(queue_name="sync")
-def sync_followers(job_id: int) -> str:
-    """Run or resume a follower sync. Safe to run twice: a finished job is left alone."""
-    job = SyncJob.objects.select_related("account").filter(pk=job_id).first()
-    if job is None or job.status == SyncStatus.DONE:
+def sync_followers(job_id: int, attempt: int | None = None) -> str:
+    """Run or resume a follower sync from its checkpoint. Safe to run twice: only the run that claims the
+    queued job works on it; a finished or taken-over job is left alone."""
+    job = claims.claim(SyncJob, job_id, attempt)
+    if job is None:
         return "nothing to do"
     client = client_for(job.account)
     try:
         run_sync(job, client)
+    except claims.Superseded:
+        return "taken over by a newer run"
     finally:
         client.close()
     return f"{job.seen} seen, {job.created_fans} new, {job.reconciled_unfollows} reconciled"
@@ -74,3 +75,21 @@ def erase_after_unfollow() -> int:
     from liucun.fans.privacy import erase_after_unfollow as erase
 
     return erase()
+
+
+@task()
+def clear_remark_in_wechat(account_id: int, openid: str) -> str:
+    """After an erasure: the remark WeChat keeps for the fan (备注) is personal data too. Idempotent."""
+    account = OfficialAccount.objects.filter(pk=account_id, is_active=True).first()
+    if account is None or not account.capabilities.user_management:
+        return "nothing to do"
+    client = client_for(account)
+    try:
+        users.set_remark(client, openid, "")
+    except PermanentError as exc:
+        # Not a follower any more (WeChat keeps no remark it will show for them) or no longer allowed.
+        log.info("remark of an erased fan of %s not cleared in WeChat: %s", account.appid, exc)
+        return "refused"
+    finally:
+        client.close()
+    return "cleared"

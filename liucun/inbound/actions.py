@@ -21,7 +21,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from liucun.events.models import EventSource
 from liucun.events.store import append_event, find_event
-from liucun.fans.ingest import record_fan_event
+from liucun.fans.state_store import record_fan_event
 from liucun.inbound.accounts_cache import CallbackAccount
 from liucun.inbound.groupcommit import GroupCommit
 from liucun.inbound.reply_policy import passive_reply_for

@@ -3,12 +3,13 @@ replaces this module and keeps its signature."""
 
 from __future__ import annotations
 
+from liucun.events.kinds import FOLLOW
 from liucun.inbound.accounts_cache import CallbackAccount
 from liucun.wechat.messages import InboundMessage
 from liucun.wechat.replies import TextReply
 
 
 def passive_reply_for(account: CallbackAccount, message: InboundMessage) -> TextReply | None:
-    if message.kind == "event.subscribe" and account.welcome_text.strip():
+    if message.kind == FOLLOW and account.welcome_text.strip():
         return TextReply(account.welcome_text)
     return None

@@ -12,13 +12,17 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 
 from liucun.accounts.models import OfficialAccount
 from liucun.accounts.wechat_api import client_for
+from liucun.fans.filters import FanFilter
 from liucun.fans.models import Fan
+from liucun.jobs import claims
 from liucun.staff.audit import actor_label, record
 from liucun.tags.models import Tag, TagJob, TagJobKind, TagJobStatus
-from liucun.tags.wechat import MEMBERS_PER_CALL, TagError, call, unique_openids
+from liucun.tags.wechat import MEMBERS_PER_CALL, TagError, unique_openids, wechat_refusal
+from liucun.wechat.api import tags as wechat_tags
 
 __all__ = ["MAX_TAGS_PER_ACCOUNT", "MAX_TAGS_PER_FAN", "TagError"]
 
@@ -37,37 +41,35 @@ def _now() -> datetime:
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise TagError("a tag needs a name")
+        raise TagError(_("A tag needs a name."))
     if len(name.encode("utf-8")) > NAME_MAX_BYTES:
-        raise TagError("the name is longer than 30 bytes (10 Chinese characters), WeChat's limit")
+        raise TagError(_("The name is longer than 30 bytes (10 Chinese characters), WeChat's limit."))
     return name
 
 
 def _tag(account: OfficialAccount, tag_id: int) -> Tag:
     tag = Tag.objects.filter(account=account, pk=tag_id).first()
     if tag is None:
-        raise TagError("no such tag on this account")
+        raise TagError(_("No such tag on this account."))
     return tag
 
 
 def _editable(tag: Tag) -> Tag:
     if tag.is_system:
-        raise TagError("WeChat's own tags (0, 1, 2) cannot be changed")
+        raise TagError(_("WeChat's own tags (0, 1, 2) cannot be changed."))
     return tag
 
 
 def create_tag(actor: Actor, account: OfficialAccount, name: str) -> Tag:
     name = _clean_name(name)
     if Tag.objects.filter(account=account).exclude(wechat_id__in=[0, 1, 2]).count() >= MAX_TAGS_PER_ACCOUNT:
-        raise TagError("the account already has 100 tags, WeChat's limit; delete one first")
+        raise TagError(_("The account already has 100 tags, WeChat's limit; delete one first."))
     if Tag.objects.filter(account=account, name=name).exists():
-        raise TagError("a tag with this name already exists")
-    with client_for(account) as client:
-        answer = call(client, "/cgi-bin/tags/create", {"tag": {"name": name}})
+        raise TagError(_("A tag with this name already exists."))
+    with client_for(account) as client, wechat_refusal():
+        made = wechat_tags.create(client, name)
     with transaction.atomic():
-        tag = Tag.objects.create(
-            account=account, wechat_id=int(answer["tag"]["id"]), name=name, synced_at=_now()
-        )
+        tag = Tag.objects.create(account=account, wechat_id=made.id, name=name, synced_at=_now())
         record(actor, "tags.create", account=account, target=name, changes={"wechat_id": tag.wechat_id})
     return tag
 
@@ -78,9 +80,9 @@ def rename_tag(actor: Actor, account: OfficialAccount, tag_id: int, name: str) -
     if name == tag.name:
         return tag
     if Tag.objects.filter(account=account, name=name).exclude(pk=tag.pk).exists():
-        raise TagError("a tag with this name already exists")
-    with client_for(account) as client:
-        call(client, "/cgi-bin/tags/update", {"tag": {"id": tag.wechat_id, "name": name}})
+        raise TagError(_("A tag with this name already exists."))
+    with client_for(account) as client, wechat_refusal():
+        wechat_tags.rename(client, tag.wechat_id, name)
     with transaction.atomic():
         before, tag.name = tag.name, name
         tag.save(update_fields=["name", "updated_at"])
@@ -90,8 +92,8 @@ def rename_tag(actor: Actor, account: OfficialAccount, tag_id: int, name: str) -
 
 def delete_tag(actor: Actor, account: OfficialAccount, tag_id: int) -> None:
     tag = _editable(_tag(account, tag_id))
-    with client_for(account) as client:
-        call(client, "/cgi-bin/tags/delete", {"tag": {"id": tag.wechat_id}})
+    with client_for(account) as client, wechat_refusal():
+        wechat_tags.delete(client, tag.wechat_id)
     with transaction.atomic():
         record(actor, "tags.delete", account=account, target=tag.name, changes={"wechat_id": tag.wechat_id})
         tag.delete()
@@ -110,7 +112,10 @@ def _fans(account: OfficialAccount, openids: list[str]) -> dict[str, int]:
     missing = [o for o in unique if o not in found]
     if missing:
         shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
-        raise TagError(f"{len(missing)} of these are not following fans of this account: {shown}")
+        raise TagError(
+            _("%(count)d of these are not following fans of this account: %(openids)s"),
+            {"count": len(missing), "openids": shown},
+        )
     return {o: found[o] for o in unique}
 
 
@@ -130,7 +135,10 @@ def _check_room(tag: Tag, fan_ids: dict[str, int]) -> None:
         full.extend(by_id[pk] for pk in rows)
     if full:
         shown = ", ".join(full[:5]) + (" …" if len(full) > 5 else "")
-        raise TagError(f"{len(full)} fans already have 20 tags, WeChat's limit: {shown}")
+        raise TagError(
+            _("%(count)d fans already have 20 tags, WeChat's limit: %(openids)s"),
+            {"count": len(full), "openids": shown},
+        )
 
 
 def tag_fans(actor: Actor, account: OfficialAccount, tag_id: int, openids: list[str]) -> int | TagJob:
@@ -146,7 +154,6 @@ def _change_members(
     actor: Actor, account: OfficialAccount, tag_id: int, openids: list[str], kind: TagJobKind
 ) -> int | TagJob:
     from liucun.tags.jobs import apply_batch
-    from liucun.tags.tasks import run_tag_job
 
     tag = _editable(_tag(account, tag_id))
     fan_ids = _fans(account, openids)
@@ -175,13 +182,57 @@ def _change_members(
             target=tag.name,
             changes={"job": job.pk, "fans": job.total},
         )
-        run_tag_job.enqueue(job.pk)
+        claims.enqueue(job)
+    return job
+
+
+def tag_fans_matching(
+    actor: Actor, account: OfficialAccount, tag_id: int, fan_filter: FanFilter
+) -> int | TagJob:
+    """Tag every following fan matching the filter: inline for one WeChat call's worth, else a TagJob that
+    stores the filter (never its openids) and walks the matching fans from a checkpoint."""
+    return _change_matching(actor, account, tag_id, fan_filter, TagJobKind.TAG)
+
+
+def untag_fans_matching(
+    actor: Actor, account: OfficialAccount, tag_id: int, fan_filter: FanFilter
+) -> int | TagJob:
+    return _change_matching(actor, account, tag_id, fan_filter, TagJobKind.UNTAG)
+
+
+def _change_matching(
+    actor: Actor, account: OfficialAccount, tag_id: int, fan_filter: FanFilter, kind: TagJobKind
+) -> int | TagJob:
+    from liucun.tags.jobs import matching_fans
+
+    tag = _editable(_tag(account, tag_id))
+    fans = matching_fans(account, fan_filter)
+    few = list(fans.order_by("pk").values_list("openid", flat=True)[: INLINE_LIMIT + 1])
+    if not few:
+        raise TagError(_("No following fan matches this filter."))
+    if len(few) <= INLINE_LIMIT:
+        return _change_members(actor, account, tag.pk, few, kind)
+    with transaction.atomic():
+        job = TagJob.objects.create(
+            account=account,
+            kind=kind,
+            tag=tag,
+            fan_filter=fan_filter.to_json(),
+            total=fans.count(),
+            requested_by=actor_label(actor),
+        )
+        record(
+            actor,
+            f"tags.{kind.value}_fans",
+            account=account,
+            target=tag.name,
+            changes={"job": job.pk, "fans": job.total, "filter": job.fan_filter},
+        )
+        claims.enqueue(job)
     return job
 
 
 def start_pull_tags(actor: Actor, account: OfficialAccount) -> TagJob:
-    from liucun.tags.tasks import run_tag_job
-
     with transaction.atomic():
         active = TagJob.objects.filter(
             account=account, kind=TagJobKind.PULL, status__in=[TagJobStatus.QUEUED, TagJobStatus.RUNNING]
@@ -190,8 +241,15 @@ def start_pull_tags(actor: Actor, account: OfficialAccount) -> TagJob:
             return active
         job = TagJob.objects.create(account=account, kind=TagJobKind.PULL, requested_by=actor_label(actor))
         record(actor, "tags.pull", account=account, target=f"job {job.pk}")
-        run_tag_job.enqueue(job.pk)
+        claims.enqueue(job)
     return job
+
+
+def resume_tag_job(actor: Actor, account: OfficialAccount, job_id: int) -> TagJob:
+    """Queue a failed tag job again; it goes on after its last finished batch. NotResumable otherwise."""
+    from liucun.jobs.actions import resume_failed_job
+
+    return resume_failed_job(actor, TagJob, account, job_id, audit_action="tags.resume_job")
 
 
 def pull_tags(actor: Actor, account: OfficialAccount) -> dict[str, Any]:

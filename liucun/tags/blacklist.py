@@ -10,7 +10,8 @@ from liucun.accounts.wechat_api import client_for
 from liucun.fans.models import Fan
 from liucun.staff.audit import record
 from liucun.tags.models import BlacklistEntry
-from liucun.tags.wechat import BLACKLIST_PER_CALL, blacklist_pages, call, unique_openids
+from liucun.tags.wechat import BLACKLIST_PER_CALL, unique_openids, wechat_refusal
+from liucun.wechat.api import tags as wechat_tags
 
 Actor = AbstractBaseUser | str
 CHUNK = 5000
@@ -20,8 +21,9 @@ def sync_blacklist(actor: Actor, account: OfficialAccount) -> int:
     """Our copy becomes WeChat's list. Returns how many are blacklisted."""
     with client_for(account) as client:
         listed: list[str] = []
-        for page in blacklist_pages(client):
-            listed.extend(page)
+        with wechat_refusal():
+            for page in wechat_tags.whole_blacklist(client):
+                listed.extend(page)
     with transaction.atomic():
         # In chunks: a long blacklist would pass SQLite's limit on the parameters of one statement.
         current = set(BlacklistEntry.objects.filter(account=account).values_list("openid", flat=True))
@@ -52,11 +54,12 @@ def unblacklist_fans(actor: Actor, account: OfficialAccount, openids: list[str])
 def _change(actor: Actor, account: OfficialAccount, openids: list[str], *, blacklist: bool) -> int:
     """WeChat first, 20 a call; each call's result is stored and audited in its own transaction."""
     unique = unique_openids(openids)
-    path = "batchblacklist" if blacklist else "batchunblacklist"
+    change = wechat_tags.add_to_blacklist if blacklist else wechat_tags.remove_from_blacklist
     with client_for(account) as client:
         for start in range(0, len(unique), BLACKLIST_PER_CALL):
             batch = unique[start : start + BLACKLIST_PER_CALL]
-            call(client, f"/cgi-bin/tags/members/{path}", {"openid_list": batch})
+            with wechat_refusal():
+                change(client, batch)
             with transaction.atomic():
                 if blacklist:
                     _add(account, batch)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from liucun.accounts.models import OfficialAccount
 from liucun.fans.models import Fan
+from liucun.jobs.models import JobStatus, LongJob
 
 # WeChat's own tags: 0 and 1 are reserved, 2 is 星标组 (starred). They cannot be renamed or deleted.
 SYSTEM_TAG_IDS = frozenset({0, 1, 2})
@@ -75,39 +76,36 @@ class TagJobKind(models.TextChoices):
     PULL = "pull", _("pull tags from WeChat")
 
 
-class TagJobStatus(models.TextChoices):
-    QUEUED = "queued", _("queued")
-    RUNNING = "running", _("running")
-    DONE = "done", _("done")
-    FAILED = "failed", _("failed")
+# The one vocabulary of job statuses (queued, running, done, failed), under the name callers know.
+TagJobStatus = JobStatus
 
 
-class TagJob(models.Model):
-    """A long tag operation. `done` is the checkpoint: it commits with each batch's writes, so a job that
-    dies resumes after its last finished batch (WeChat's tagging is idempotent, so a batch sent again
-    before its checkpoint committed does no harm)."""
+class TagJob(LongJob):
+    """A long tag operation, over either an explicit list of openids or every following fan matching a
+    stored filter (never the filter's openids: "tag every fan of this filter" may mean 700,000 fans).
+
+    The checkpoint commits with each batch's writes, so a job that dies resumes after its last finished
+    batch (WeChat's tagging is idempotent, so a batch sent again before its checkpoint committed does no
+    harm): for a list, `done` is the position in `openids`; for a filter, `last_fan_id` is the id of the
+    last fan handled, fans being walked in id order. `done` counts the fans handled either way.
+    """
+
+    job_task = "liucun.tags.tasks.run_tag_job"
 
     id = models.BigAutoField(primary_key=True)
     account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="tag_jobs")
     kind = models.CharField(max_length=8, choices=TagJobKind.choices)
     tag = models.ForeignKey(Tag, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     openids = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=8, choices=TagJobStatus.choices, default=TagJobStatus.QUEUED)
+    # FanFilter.to_json() of "every fan matching this filter" (null for a list of openids or a pull).
+    fan_filter = models.JSONField(null=True, blank=True)
+    last_fan_id = models.BigIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     result = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True, default="")
-    requested_by = models.CharField(max_length=80, default="system")
-    created_at = models.DateTimeField(auto_now_add=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["account", "status"], name="tagjob_account_status")]
 
     def __str__(self) -> str:
         return f"tag job {self.pk}: {self.kind} {self.status} {self.done}/{self.total}"
-
-    @property
-    def is_over(self) -> bool:
-        return self.status in (TagJobStatus.DONE, TagJobStatus.FAILED)

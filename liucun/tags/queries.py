@@ -20,6 +20,11 @@ def tags_with_counts(account: OfficialAccount, ordering: str = "wechat_id", name
     return tags.order_by(ordering if ordering in TAG_ORDERINGS else "wechat_id", "pk")
 
 
+def tag_choices(account: OfficialAccount) -> list[tuple[int, str]]:
+    """(pk, name) of the account's tags, by name: the options of a tag filter or picker."""
+    return list(Tag.objects.filter(account=account).order_by("name").values_list("pk", "name"))
+
+
 def tags_of(fan: Fan) -> QuerySet[Tag]:
     return Tag.objects.filter(fantags__fan=fan).order_by("name")
 

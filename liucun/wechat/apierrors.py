@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
 RETRYABLE_ERRCODES = frozenset({-1, 45011})
 QUOTA_ERRCODES = frozenset({45009, 45028, 45047, 45056, 45057, 45059, 45029, 45065, 45066})
@@ -13,10 +15,14 @@ class WeChatAPIError(Exception):
 
     retryable = False
 
-    def __init__(self, path: str, errcode: int | None, errmsg: str) -> None:
+    def __init__(
+        self, path: str, errcode: int | None, errmsg: str, *, answer: dict[str, Any] | None = None
+    ) -> None:
         self.path = path
         self.errcode = errcode
         self.errmsg = errmsg
+        # The whole answer: a few refusals carry more than errcode/errmsg (45065 names the first msg_id).
+        self.answer = answer or {}
         code = f" errcode {errcode}" if errcode is not None else ""
         super().__init__(f"WeChat {path}{code}: {errmsg}")
 
@@ -43,13 +49,14 @@ class TokenError(WeChatAPIError):
     """The access token was refused and refreshing it did not help, or no token could be obtained."""
 
 
-def error_for(path: str, errcode: int, errmsg: str) -> WeChatAPIError:
+def error_for(path: str, errcode: int, errmsg: str, answer: dict[str, Any] | None = None) -> WeChatAPIError:
+    kind: type[WeChatAPIError] = PermanentError
     if errcode in TOKEN_ERRCODES:
-        return TokenError(path, errcode, errmsg)
-    if errcode in RETRYABLE_ERRCODES:
-        return RetryableError(path, errcode, errmsg)
-    if errcode in WINDOW_ERRCODES:
-        return WindowClosedError(path, errcode, errmsg)
-    if errcode in QUOTA_ERRCODES:
-        return QuotaError(path, errcode, errmsg)
-    return PermanentError(path, errcode, errmsg)
+        kind = TokenError
+    elif errcode in RETRYABLE_ERRCODES:
+        kind = RetryableError
+    elif errcode in WINDOW_ERRCODES:
+        kind = WindowClosedError
+    elif errcode in QUOTA_ERRCODES:
+        kind = QuotaError
+    return kind(path, errcode, errmsg, answer=answer)

@@ -40,6 +40,19 @@ class FetchedToken:
     expires_in: int
 
 
+@dataclass(frozen=True)
+class UploadFile:
+    filename: str
+    content: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Download:
+    content: bytes
+    content_type: str
+
+
 class WeChatClient:
     def __init__(
         self,
@@ -118,6 +131,40 @@ class WeChatClient:
         response = self._send("GET", path, params=params, json_body=None)
         return response.content
 
+    def upload(
+        self,
+        path: str,
+        *,
+        params: dict[str, Any],
+        field: str,
+        file: UploadFile,
+        form: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A multipart upload (media, materials): the file in `field`, plus plain form fields."""
+        files = {field: (file.filename, file.content, file.content_type)}
+        return self._call("POST", path, params=params, files=files, form=form, idempotent=False)
+
+    def download(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> Download:
+        """A call answered with a file (media/get, material/get_material); a JSON answer with an errcode
+        is raised as the typed error, other JSON comes back as it is (news materials are JSON)."""
+        answer = self._call(
+            "GET" if method == "GET" else "POST",
+            path,
+            params=params,
+            json_body=body,
+            idempotent=True,
+            raw=True,
+        )
+        assert isinstance(answer, Download)
+        return answer
+
     def _call(
         self,
         method: str,
@@ -125,8 +172,11 @@ class WeChatClient:
         *,
         params: dict[str, Any] | None = None,
         json_body: dict[str, Any] | None = None,
+        files: dict[str, Any] | None = None,
+        form: dict[str, str] | None = None,
         idempotent: bool,
-    ) -> dict[str, Any]:
+        raw: bool = False,
+    ) -> Any:
         if self.tokens is None:
             raise TokenError(path, None, "this client has no token provider")
         refreshes = 0
@@ -134,7 +184,15 @@ class WeChatClient:
             token = self.tokens.get()
             try:
                 return self._request(
-                    method, path, params=params, json_body=json_body, token=token, idempotent=idempotent
+                    method,
+                    path,
+                    params=params,
+                    json_body=json_body,
+                    files=files,
+                    form=form,
+                    token=token,
+                    idempotent=idempotent,
+                    raw=raw,
                 )
             except TokenError as exc:
                 if exc.errcode not in TOKEN_ERRCODES or refreshes >= self.max_token_refreshes:
@@ -154,18 +212,21 @@ class WeChatClient:
         *,
         params: dict[str, Any] | None = None,
         json_body: dict[str, Any] | None = None,
+        files: dict[str, Any] | None = None,
+        form: dict[str, str] | None = None,
         token: str | None = None,
         with_token: bool = True,
         idempotent: bool,
-    ) -> dict[str, Any]:
+        raw: bool = False,
+    ) -> Any:
         query = dict(params or {})
         if with_token and token is not None:
             query["access_token"] = token
         attempt = 0
         while True:
             try:
-                response = self._send(method, path, params=query, json_body=json_body)
-                return _decode(path, response)
+                response = self._send(method, path, params=query, json_body=json_body, files=files, form=form)
+                return _download(path, response) if raw else _decode(path, response)
             except RetryableError as exc:
                 timed_out = exc.errcode is None and "timed out" in exc.errmsg
                 if attempt >= self.max_retries or (timed_out and not idempotent):
@@ -183,10 +244,17 @@ class WeChatClient:
                 self._sleep(delay)
 
     def _send(
-        self, method: str, path: str, *, params: dict[str, Any], json_body: dict[str, Any] | None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any],
+        json_body: dict[str, Any] | None,
+        files: dict[str, Any] | None = None,
+        form: dict[str, str] | None = None,
     ) -> httpx.Response:
         content = None
-        headers = {}
+        headers: dict[str, str] = {}
         if json_body is not None:
             # WeChat wants UTF-8 JSON; \uXXXX escapes of Chinese text are refused with 40033.
             content = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -197,6 +265,8 @@ class WeChatClient:
                 self.base_url + path,
                 params=params,
                 content=content,
+                files=files,
+                data=form,
                 headers=headers,
                 timeout=self.timeout,
             )
@@ -266,8 +336,18 @@ def _decode(path: str, response: httpx.Response) -> dict[str, Any]:
     if errcode not in (0, None):
         if path == "/cgi-bin/stable_token" and errcode == 48001:
             raise _EndpointMissing(path, errcode, str(data.get("errmsg", "")))
-        raise error_for(path, int(errcode), str(data.get("errmsg", "")))
+        raise error_for(path, int(errcode), str(data.get("errmsg", "")), data)
     return data
+
+
+def _download(path: str, response: httpx.Response) -> Download:
+    content_type = response.headers.get("content-type", "")
+    # WeChat answers errors as JSON, sometimes labelled text/plain; a file is anything else.
+    if "json" in content_type or (
+        content_type.startswith("text/plain") and response.content.lstrip().startswith(b"{")
+    ):
+        _decode(path, response)  # raises the typed error when the answer carries an errcode
+    return Download(content=response.content, content_type=content_type.split(";")[0].strip())
 
 
 def _fetched(data: dict[str, Any], path: str) -> FetchedToken:
@@ -279,11 +359,13 @@ def _fetched(data: dict[str, Any], path: str) -> FetchedToken:
 
 
 __all__ = [
+    "Download",
     "FetchedToken",
     "PermanentError",
     "RetryableError",
     "TokenError",
     "TokenProvider",
+    "UploadFile",
     "WeChatAPIError",
     "WeChatClient",
 ]

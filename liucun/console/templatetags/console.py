@@ -8,28 +8,11 @@ from defusedxml import ElementTree
 from django import template
 from django.http import QueryDict
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+
+from liucun.events import kinds
+from liucun.fans.privacy import REDACTED
 
 register = template.Library()
-
-KIND_LABELS = {
-    "text": gettext_noop("Message"),
-    "image": gettext_noop("Image"),
-    "voice": gettext_noop("Voice"),
-    "video": gettext_noop("Video"),
-    "shortvideo": gettext_noop("Short video"),
-    "location": gettext_noop("Location"),
-    "link": gettext_noop("Link"),
-    "event.subscribe": gettext_noop("Follow"),
-    "event.unsubscribe": gettext_noop("Unfollow"),
-    "event.scan": gettext_noop("Scanned a code"),
-    "event.click": gettext_noop("Menu click"),
-    "event.view": gettext_noop("Opened a menu link"),
-    "event.location": gettext_noop("Reported location"),
-    "event.templatesendjobfinish": gettext_noop("Template message delivered"),
-    "event.masssendjobfinish": gettext_noop("Mass message finished"),
-    "sync.unfollow_reconciled": gettext_noop("Unfollow found by sync"),
-}
 
 
 @register.simple_tag(takes_context=True)
@@ -54,10 +37,7 @@ def sort_link(context: dict[str, Any], field: str) -> str:
 
 @register.filter
 def kind_label(kind: str) -> str:
-    label = KIND_LABELS.get(kind)
-    if label:
-        return _(label)
-    return kind.removeprefix("event.")
+    return kinds.label(kind)
 
 
 @register.filter
@@ -65,6 +45,12 @@ def event_summary(payload: dict[str, Any]) -> str:
     """The part of a stored message or event an operator wants to read."""
     if not isinstance(payload, dict):
         return ""
+    if any(value == REDACTED for value in payload.values()):
+        return str(_("(erased)"))  # what the fan sent is gone (docs/privacy.md); the kind and time stay
+    return _readable(payload)
+
+
+def _readable(payload: dict[str, Any]) -> str:
     if payload.get("MsgType") == "location":
         return f"{payload.get('Label', '')} ({payload.get('Location_X')}, {payload.get('Location_Y')})"
     for field in ("Content", "Title", "Recognition"):
@@ -81,6 +67,8 @@ def event_summary(payload: dict[str, Any]) -> str:
 @register.filter
 def reply_summary(reply_xml: str) -> str:
     """What Liucun answered, from the stored passive reply (our own XML, parsed safely all the same)."""
+    if reply_xml == REDACTED:
+        return str(_("(erased)"))  # answered, but the text of the answer was erased with the fan's data
     if not reply_xml or not reply_xml.lstrip().startswith("<"):
         return ""
     try:

@@ -29,16 +29,18 @@ pytestmark = pytest.mark.django_db
 
 # Queries per page, measured; a change here is a change a reviewer should see.
 PINNED = {
-    "audit": 6, "blacklist": 5, "fan": 9, "fan-export": 8, "fans": 10, "fans-csv": 9, "home": 3, "import": 6,
-    "imports": 7, "messages": 5, "overview": 11, "settings": 4, "staff": 5, "sync": 7, "sync-progress": 6,
-    "tag-job-progress": 6, "tags": 8, "saved-filters": 6, "saved-filter-apply": 4,
+    "api-tokens": 5, "audit": 6, "blacklist": 5, "fan": 9, "fan-export": 8, "fans": 10, "fans-csv": 9,
+    "home": 3, "import": 6, "imports": 7, "invitation": 3, "messages": 5, "overview": 11,
+    "saved-filter-apply": 4, "saved-filters": 6, "settings": 4, "staff": 6, "sync": 6, "sync-progress": 5,
+    "tag-job-progress": 5, "tag-jobs": 6, "tags": 7,
 }  # fmt: skip
 
 # URLs that only take POST (actions); a GET answers 405 without touching the database beyond the session.
 ACTIONS_ONLY = {
-    "blacklist-change", "blacklist-sync", "fan-attributes", "fan-erase", "fan-remark", "fan-tags",
-    "import-commit", "staff-grant", "staff-revoke", "sync-resume", "sync-start", "tag-create", "tag-delete",
-    "tag-rename", "tags-bulk", "tags-pull", "saved-filter-save", "saved-filter-rename", "saved-filter-delete",
+    "api-token-revoke", "blacklist-change", "blacklist-sync", "fan-attributes", "fan-erase", "fan-remark",
+    "fan-tags", "import-commit", "saved-filter-delete", "saved-filter-rename", "saved-filter-save",
+    "staff-grant", "staff-invitation-revoke", "staff-invite", "staff-revoke", "sync-resume", "sync-start",
+    "tag-create", "tag-delete", "tag-job-resume", "tag-rename", "tags-bulk", "tags-pull",
 }  # fmt: skip
 
 
@@ -80,7 +82,12 @@ def populate(account: OfficialAccount, fans: int) -> dict[str, Any]:
 
 
 def url_for(pattern: URLPattern, account: OfficialAccount, ids: dict[str, Any], user_id: int) -> str:
-    job = {"tag-job-progress": ids["tag_job"], "import": ids["import"], "import-commit": ids["import"]}
+    job = {
+        "tag-job-progress": ids["tag_job"],
+        "tag-job-resume": ids["tag_job"],
+        "import": ids["import"],
+        "import-commit": ids["import"],
+    }
     values = {
         "appid": account.appid,
         "openid": ids["openid"],

@@ -13,24 +13,20 @@ from django.views.decorators.http import require_POST
 from liucun.accounts.models import OfficialAccount
 from liucun.console.forms import ImportForm
 from liucun.console.joblists import job_history
-from liucun.console.polling import progress_status
+from liucun.console.polling import progress_row
 from liucun.console.scope import ConsoleRequest, account_page
-from liucun.console.tagging import tag_choices
 from liucun.console.views.fans import filter_form
 from liucun.crm import actions, exports, imports
-from liucun.crm.models import ImportJob, ImportStatus
+from liucun.crm.models import ImportJob
 from liucun.staff.models import Role
-from liucun.wechat.apierrors import WeChatAPIError
+from liucun.tags.queries import tag_choices
 
 
 @account_page(Role.OPERATOR)
 @require_POST
 def fan_remark(request: ConsoleRequest, account: OfficialAccount, openid: str) -> HttpResponse:
-    try:
-        actions.set_remark(request.user, account, openid, request.POST.get("remark", "").strip())
-        messages.success(request, _("Remark saved and synced to WeChat."))
-    except (ValidationError, WeChatAPIError) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    actions.set_remark(request.user, account, openid, request.POST.get("remark", "").strip())
+    messages.success(request, _("Remark saved and synced to WeChat."))
     return redirect("console:fan", appid=account.appid, openid=openid)
 
 
@@ -39,11 +35,8 @@ def fan_remark(request: ConsoleRequest, account: OfficialAccount, openid: str) -
 def fan_attributes(request: ConsoleRequest, account: OfficialAccount, openid: str) -> HttpResponse:
     key = request.POST.get("key", "").strip()
     value = None if request.POST.get("remove") else request.POST.get("value", "").strip()
-    try:
-        actions.set_attributes(request.user, account, openid, {key: value})
-        messages.success(request, _("Attributes saved."))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    actions.set_attributes(request.user, account, openid, {key: value})
+    messages.success(request, _("Attributes saved."))
     return redirect("console:fan", appid=account.appid, openid=openid)
 
 
@@ -77,7 +70,7 @@ def imports_page(request: ConsoleRequest, account: OfficialAccount) -> HttpRespo
         else:
             return redirect("console:import", appid=account.appid, job_id=job.pk)
     jobs = ImportJob.objects.filter(account=account)
-    context = {"form": form, "tags": tag_choices(account), **job_history(request, jobs, ImportStatus)}
+    context = {"form": form, "tags": tag_choices(account), **job_history(request, jobs)}
     return render(request, "console/imports.html", context)
 
 
@@ -85,8 +78,7 @@ def imports_page(request: ConsoleRequest, account: OfficialAccount) -> HttpRespo
 def import_detail(request: ConsoleRequest, account: OfficialAccount, job_id: int) -> HttpResponse:
     job = get_object_or_404(ImportJob, account=account, pk=job_id)
     template = "console/partials/import_status.html" if request.htmx else "console/import_detail.html"
-    status = progress_status(request, job.is_over)
-    return render(request, template, {"job": job}, status=status)
+    return progress_row(request, job, template)
 
 
 @account_page(Role.OPERATOR)

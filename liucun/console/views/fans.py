@@ -15,10 +15,11 @@ from django.views.decorators.http import require_POST
 from liucun.accounts.models import OfficialAccount
 from liucun.console.forms import FanFilterForm
 from liucun.console.scope import ConsoleRequest, account_page
-from liucun.console.tagging import tag_choices, tags_of
+from liucun.console.views.segments import saved_choices
 from liucun.fans import privacy, queries
 from liucun.fans.models import Fan
 from liucun.staff.models import Role
+from liucun.tags.queries import tag_choices, tags_of
 
 
 def filter_form(request: ConsoleRequest, account: OfficialAccount) -> FanFilterForm:
@@ -40,14 +41,26 @@ def fan_list(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
         # Slices like a queryset (see PagedFans), which is all Paginator needs.
         fans: Any = queries.fan_pages(account, form.fan_filter(), form.ordering_value())
         page = Paginator(fans, page_size).get_page(request.GET.get("page"))
+    saved = saved_choices(account)
     context = {
         "form": form,
         "page": page,
         "open_windows": {f.pk for f in (page.object_list if page else []) if queries.window_open(f)},
         "tags": tag_choices(account),
+        "saved_filters": saved,
+        "shown_saved": _shown_saved(request, saved),
     }
     template = "console/partials/fan_table.html" if request.htmx else "console/fans.html"
     return render(request, template, context)
+
+
+def _shown_saved(request: ConsoleRequest, saved: list[tuple[int, str, int]]) -> dict[str, Any] | None:
+    """The saved filter this list was opened on (saved_apply puts saved=<id> in the query string)."""
+    raw, version = request.GET.get("saved", ""), request.GET.get("version", "")
+    for pk, name, current in saved:
+        if str(pk) == raw:
+            return {"pk": pk, "name": name, "version": int(version) if version.isdigit() else current}
+    return None
 
 
 @account_page(Role.AGENT)

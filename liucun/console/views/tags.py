@@ -12,15 +12,15 @@ from django.views.decorators.http import require_POST
 
 from liucun.accounts.models import OfficialAccount
 from liucun.console.forms import FanFilterForm
-from liucun.console.polling import progress_status
+from liucun.console.joblists import job_history
+from liucun.console.polling import progress_row
 from liucun.console.scope import ConsoleRequest, account_page
-from liucun.console.tagging import tag_choices
-from liucun.fans import queries
+from liucun.jobs.actions import NotResumable
 from liucun.staff.models import Role
 from liucun.tags import actions
 from liucun.tags import queries as tag_queries
 from liucun.tags.models import Tag, TagJob
-from liucun.wechat.apierrors import WeChatAPIError
+from liucun.tags.queries import tag_choices
 
 
 def _back(request: ConsoleRequest, account: OfficialAccount, default: str = "console:tags") -> HttpResponse:
@@ -31,12 +31,9 @@ def _back(request: ConsoleRequest, account: OfficialAccount, default: str = "con
 
 
 def _run(request: ConsoleRequest, work: object) -> bool:
-    """Run an action, turning its refusals into a message for the operator."""
-    try:
-        result = work() if callable(work) else work
-    except (actions.TagError, WeChatAPIError) as exc:
-        messages.error(request, str(exc))
-        return False
+    """Run an action, saying so when it became a job. Its refusals reach the operator through
+    account_page (console/scope.py), which shows them on the page they came from."""
+    result = work() if callable(work) else work
     if isinstance(result, TagJob):
         messages.info(
             request, _("Job %(job)s started; progress shows on the tags page.") % {"job": result.pk}
@@ -51,7 +48,7 @@ def tags_page(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse
         "tags": tag_queries.tags_with_counts(account, request.GET.get("ordering", ""), name),
         "name": name,
         "used": Tag.objects.filter(account=account).count(),
-        "jobs": TagJob.objects.filter(account=account).order_by("-id")[:10],
+        "jobs": TagJob.objects.filter(account=account).select_related("tag").order_by("-id")[:10],
         "limit": actions.MAX_TAGS_PER_ACCOUNT,
     }
     return render(request, "console/tags.html", context)
@@ -108,8 +105,9 @@ def tags_bulk(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse
         if not form.is_valid():
             messages.error(request, _("The fan filter is not valid."))
             return _back(request, account, "console:fans")
-        openids = list(queries.fans(account, form.fan_filter(), "openid").values_list("openid", flat=True))
-        _run(request, lambda: actions.tag_fans(request.user, account, tag_id, openids))
+        # The job stores the filter, never the matching openids (there may be hundreds of thousands).
+        fan_filter = form.fan_filter()
+        _run(request, lambda: actions.tag_fans_matching(request.user, account, tag_id, fan_filter))
         return _back(request, account, "console:fans")
     openids = request.POST.getlist("openid")
     if not openids:
@@ -131,10 +129,26 @@ def fan_tags(request: ConsoleRequest, account: OfficialAccount, openid: str) -> 
 
 
 @account_page(Role.AGENT)
+def tag_jobs_page(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
+    jobs = TagJob.objects.filter(account=account).select_related("tag")
+    return render(request, "console/tag_jobs.html", job_history(request, jobs))
+
+
+@account_page(Role.AGENT)
 def tag_job_progress(request: ConsoleRequest, account: OfficialAccount, job_id: int) -> HttpResponse:
-    job = get_object_or_404(TagJob, account=account, pk=job_id)
-    status = progress_status(request, job.is_over)
-    return render(request, "console/partials/tag_job_row.html", {"job": job}, status=status)
+    job = get_object_or_404(TagJob.objects.select_related("tag"), account=account, pk=job_id)
+    return progress_row(request, job, "console/partials/tag_job_row.html")
+
+
+@account_page(Role.OPERATOR)
+@require_POST
+def tag_job_resume(request: ConsoleRequest, account: OfficialAccount, job_id: int) -> HttpResponse:
+    try:
+        actions.resume_tag_job(request.user, account, job_id)
+        messages.success(request, _("Job %(job)s resumes after its last finished batch.") % {"job": job_id})
+    except NotResumable:
+        messages.error(request, _("Only a failed job can be resumed."))
+    return redirect("console:tag-jobs", appid=account.appid)
 
 
 @account_page(Role.AGENT)

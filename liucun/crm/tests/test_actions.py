@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
-from django.core.exceptions import ValidationError
 
 from liucun.accounts.actions import update_account
 from liucun.crm import actions
@@ -74,14 +73,14 @@ def test_remarks_are_checked_before_wechat_is_asked(control: WxsimControl) -> No
     account = make_account_on_wxsim(control)
     openid = control.add_fans(account.appid, count=1)[0]
     Fan.objects.create(account=account, openid=openid, is_following=True)
-    with pytest.raises(ValidationError, match="at most 30 characters"):
+    with pytest.raises(actions.CrmRefused, match="at most 30 characters"):
         actions.set_remark("op", account, openid, "长" * 31)
     with pytest.raises(actions.FanNotFound):
         actions.set_remark("op", account, "oNobody", "x")
     assert _remark_in_wechat(control, account.appid, openid) == ""
     unverified = make_account(account_type="subscription", verified=False)
     Fan.objects.create(account=unverified, openid="o1", is_following=True)
-    with pytest.raises(ValidationError, match="verified account"):
+    with pytest.raises(actions.CrmRefused, match="verified account"):
         actions.set_remark("op", unverified, "o1", "x")
 
 
@@ -115,7 +114,7 @@ def test_attributes_are_set_removed_and_audited_with_before_and_after() -> None:
 def test_attribute_limits(changes, message) -> None:
     account = make_account()
     Fan.objects.create(account=account, openid="o1", is_following=True)
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(actions.CrmRefused) as refused:
         actions.set_attributes("op", account, "o1", changes)
     assert message in " ".join(refused.value.messages)
     assert Fan.objects.get(openid="o1").attributes == {}
@@ -125,7 +124,7 @@ def test_at_most_fifty_attributes_a_fan() -> None:
     account = make_account()
     Fan.objects.create(account=account, openid="o1", is_following=True)
     actions.set_attributes("op", account, "o1", {f"k{i}": "v" for i in range(50)})
-    with pytest.raises(ValidationError, match="51 attributes"):
+    with pytest.raises(actions.CrmRefused, match="51 attributes"):
         actions.set_attributes("op", account, "o1", {"one_more": "v"})
     actions.set_attributes("op", account, "o1", {"k0": None, "one_more": "v"})  # a swap stays at 50
     assert len(Fan.objects.get(openid="o1").attributes) == 50
@@ -135,7 +134,7 @@ def test_erasure_applies_again_after_an_edit_of_an_erased_fan() -> None:
     account = make_account()
     now = datetime.now(UTC)
     fan = Fan.objects.create(account=account, openid="o1", is_following=False, unfollowed_at=now)
-    with pytest.raises(ValidationError, match="erases personal data"):
+    with pytest.raises(actions.CrmRefused, match="erases personal data"):
         actions.set_attributes("op", account, "o1", {"store": "静安店"})
     erase_after_unfollow()
     # They come back: editing is allowed again, and the next unfollow erases again.

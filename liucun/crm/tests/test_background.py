@@ -13,11 +13,12 @@ import pytest
 from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
-from liucun.crm import imports, upkeep
+from liucun.crm import imports
 from liucun.crm.models import ImportJob, ImportStatus
 from liucun.crm.tasks import drop_stale_uploads, run_import_job
 from liucun.crm.tests.helpers import MAPPING, attributes_of, csv_text, make_fans, member_rows
 from liucun.fans.models import Fan
+from liucun.jobs.registry import resume_stalled
 from liucun.staff.models import AuditEntry
 from liucun.testing.factories import make_account
 
@@ -92,12 +93,55 @@ def test_a_job_whose_worker_died_is_resumed() -> None:
     long_ago = datetime.now(UTC) - timedelta(minutes=10)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, heartbeat_at=long_ago)
     assert ImportJob.objects.get(pk=job.pk).can_commit
-    assert upkeep.resume_stalled_imports() == 1
-    assert upkeep.resume_stalled_imports() == 0
+    assert resume_stalled() == 1
+    assert resume_stalled() == 0
     job.refresh_from_db()
     assert (job.status, job.attempt) == (ImportStatus.QUEUED, 2)
     assert run_import_job.call(job.pk, 2).startswith("done")
     assert ImportJob.objects.get(pk=job.pk).updated == 5000
+
+
+@pytest.mark.django_db
+def test_an_import_killed_while_writing_is_resumed_by_the_stalled_pass(monkeypatch) -> None:
+    from django.urls import reverse
+
+    from liucun.jobs.tests.helpers import WorkerKilled, queued_args, run_last_queued, silence, staff_client
+    from liucun.runner.scheduler import tick
+    from liucun.staff.models import Role
+
+    account = make_account()
+    data = _big_file(account, 5000)
+    job = imports.start_import("op", account, data, MAPPING, dry_run=False)
+    assert queued_args(run_import_job) == [[job.pk, 1]]
+    real_write = imports._write_attributes
+
+    def killed(updates):
+        real_write(updates[:2000])  # part of the fans written, then the process is killed
+        raise WorkerKilled("SIGKILL")
+
+    monkeypatch.setattr(imports, "_write_attributes", killed)
+    with pytest.raises(WorkerKilled):
+        run_last_queued(run_import_job)
+    monkeypatch.undo()
+    silence(job)
+    # All or nothing: the killed transaction wrote nothing; its checkpoint is the kept upload.
+    assert (job.status, job.phase, job.rows_done, job.total_rows) == ("running", "writing", 5000, 5000)
+    assert job.stalled and job.has_content
+    assert not Fan.objects.filter(account=account).exclude(attributes={}).exists()
+
+    detail = reverse("console:import", kwargs={"appid": account.appid, "job_id": job.pk})
+    shown = staff_client(account, Role.OPERATOR).get(detail).content.decode().replace(",", "")
+    assert "5000 / 5000" in shown and "stalled" in shown
+
+    assert tick()["resume-stalled-jobs"] == 1
+    assert queued_args(run_import_job)[-1] == [job.pk, 2]
+    assert run_last_queued(run_import_job) == "done: 5000 rows, 5000 updated"
+    job.refresh_from_db()
+    assert (job.status, job.attempt, job.updated, job.has_content) == (ImportStatus.DONE, 2, 5000, False)
+    assert Fan.objects.filter(account=account).exclude(attributes={}).count() == 5000
+    assert AuditEntry.objects.filter(action="crm.import").count() == 1  # applied once
+    assert run_import_job.call(job.pk, 1) == "nothing to do"  # the dead run's task, delivered late
+    assert "stalled" not in staff_client(account, Role.OPERATOR).get(detail).content.decode()
 
 
 @pytest.mark.django_db

@@ -156,3 +156,29 @@ def test_erased_values_leave_the_sqlite_files() -> None:
         except FileNotFoundError:
             continue
         assert marker not in data, f"the erased phone number is still in {name}"
+
+
+def test_an_erasure_clears_the_remark_in_wechat_too(django_capture_on_commit_callbacks) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from liucun.crm.actions import set_remark
+    from liucun.fans.privacy import erase_fan
+    from liucun.fans.tasks import clear_remark_in_wechat
+    from liucun.testing.factories import make_account_on_wxsim
+    from wxsim.control_client import WxsimControl, running_wxsim
+
+    with running_wxsim(seed=3) as url:
+        control = WxsimControl(url)
+        account = make_account_on_wxsim(control)
+        control.add_fans(account.appid, openid="oRemark", following=True)
+        Fan.objects.create(account=account, openid="oRemark", is_following=True)
+        set_remark("tester", account, "oRemark", "王女士 VIP")
+        in_wechat = {f["openid"]: f for f in control.fans(account.appid)}
+        assert in_wechat["oRemark"]["remark"] == "王女士 VIP"
+        with django_capture_on_commit_callbacks(execute=True):
+            erase_fan(account, "oRemark", "tester", "the fan asked")
+        queued = DBTaskResult.objects.filter(task_path__endswith="clear_remark_in_wechat")
+        assert [r.args_kwargs["args"] for r in queued] == [[account.pk, "oRemark"]]
+        assert clear_remark_in_wechat.call(account.pk, "oRemark") == "cleared"
+        in_wechat = {f["openid"]: f for f in control.fans(account.appid)}
+        assert in_wechat["oRemark"]["remark"] == ""

@@ -61,7 +61,36 @@ def test_stalled_syncs_are_resumed_and_scheduled_syncs_started() -> None:
     )
     before = DBTaskResult.objects.count()
     done = tick(datetime.now(UTC) + timedelta(days=1))
-    assert done["resume-stalled-syncs"] == 1 and done["scheduled-follower-syncs"] == 1
+    assert done["resume-stalled-jobs"] == 1 and done["scheduled-follower-syncs"] == 1
     assert SyncJob.objects.filter(account=hourly, status=SyncStatus.QUEUED).count() == 1
     assert not SyncJob.objects.filter(account=quiet).exclude(pk=stalled.pk).exists()
     assert DBTaskResult.objects.count() - before >= 2  # the resumed job and the new one
+
+
+def test_each_app_brings_its_own_periodic_work() -> None:
+    from liucun.runner.scheduler import collect_schedule
+
+    names = [p.name for p in collect_schedule()]
+    assert {
+        "privacy-erase-after-unfollow",
+        "refresh-new-fan-profiles",
+        "scheduled-follower-syncs",
+        "drop-stale-uploads",
+        "resume-stalled-jobs",
+    } <= set(names)
+    assert len(names) == len(set(names))
+    # In INSTALLED_APPS order: crm before fans before jobs.
+    assert names.index("drop-stale-uploads") < names.index("refresh-new-fan-profiles")
+    assert names.index("refresh-new-fan-profiles") < names.index("resume-stalled-jobs")
+
+
+def test_two_periodic_jobs_with_one_name_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from liucun.crm import periodic as crm_periodic
+    from liucun.runner.scheduler import Periodic, collect_schedule
+
+    twin = Periodic("scheduled-follower-syncs", timedelta(minutes=1), lambda: 0)
+    monkeypatch.setattr(crm_periodic, "PERIODIC", [*crm_periodic.PERIODIC, twin])
+    with pytest.raises(ImproperlyConfigured, match="share a name"):
+        collect_schedule()

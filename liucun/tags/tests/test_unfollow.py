@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection, transaction
 
-from liucun.fans.ingest import record_fan_event
 from liucun.fans.models import Fan
 from liucun.fans.queries import FanFilter, fan_pages, fans
+from liucun.fans.state_store import record_fan_event
 from liucun.rawsql import Sql
 from liucun.tags.models import FanTag, Tag
 from liucun.testing.factories import make_account

@@ -7,11 +7,12 @@ from django.shortcuts import render
 
 from liucun.accounts.models import OfficialAccount
 from liucun.console.scope import ConsoleRequest, account_page
+from liucun.events.kinds import MESSAGE_KINDS_ORDERED
 from liucun.events.models import Event
 from liucun.staff.models import Role
 
 PAGE_SIZE = 50
-MESSAGE_KINDS = ("text", "image", "voice", "video", "shortvideo", "location", "link")
+MESSAGE_KINDS = MESSAGE_KINDS_ORDERED
 
 
 @account_page(Role.AGENT)

@@ -1,0 +1,61 @@
+"""`liucun readmodels status|run|rebuild [name]`: look at, catch up or rebuild the read models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from liucun.readmodels import runner
+from liucun.readmodels.registry import UnknownConsumer, consumer_named, consumers
+
+
+class Command(BaseCommand):
+    help = "Show, run or rebuild the read models kept off the event store."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("action", choices=["status", "run", "rebuild"])
+        parser.add_argument("name", nargs="?", help="one read model (default: all)")
+        parser.add_argument("--batch", type=int, default=runner.BATCH, help="events per transaction")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action, name, batch = options["action"], options["name"], options["batch"]
+        if batch < 1:
+            raise CommandError("--batch must be at least 1")
+        try:
+            selected = [consumer_named(name)] if name else consumers()
+        except UnknownConsumer as exc:
+            raise CommandError(str(exc)) from None
+        if action == "status":
+            for row in runner.status():
+                if name and row["name"] != name:
+                    continue
+                self.stdout.write(
+                    f"{row['name']}: at event {row['watermark']} of {row['head']} "
+                    f"({row['behind']} behind), {row['events_seen']} events handled, "
+                    f"last run {row['last_run_at'] or 'never'}, rebuilt {row['rebuilt_at'] or 'never'}"
+                    + (", running" if row["running"] else "")
+                    + (
+                        f", waiting on a gap since {row['waiting_on_gap_since']}"
+                        if row["waiting_on_gap_since"]
+                        else ""
+                    )
+                    + (", needs a rebuild" if row["needs_rebuild"] else "")
+                )
+            return
+        for consumer in selected:
+            try:
+                if action == "rebuild":
+                    result = runner.rebuild(consumer, batch=batch)
+                else:
+                    result = runner.run(consumer, batch=batch)
+            except runner.NotClaimed:
+                raise CommandError(
+                    f"{consumer.name} is being run by another worker; try again later"
+                ) from None
+            self.stdout.write(
+                f"{result.name}: {result.events} events in {result.batches} batches, "
+                f"now at event {result.watermark}"
+                + (" (rebuilt)" if result.rebuilt else "")
+                + (" (waiting for a gap in the event ids to settle)" if result.waiting_on_gap else "")
+            )

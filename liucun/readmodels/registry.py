@@ -1,0 +1,23 @@
+"""Every consumer the worker runs. Read models of other apps (analytics, the inbox, push routing) go here."""
+
+from __future__ import annotations
+
+from liucun.readmodels.consumer import Consumer
+
+
+class UnknownConsumer(LookupError):
+    pass
+
+
+def consumers() -> list[Consumer]:
+    from liucun.readmodels.daily_follows import DailyFollowsConsumer
+
+    return [DailyFollowsConsumer()]
+
+
+def consumer_named(name: str) -> Consumer:
+    for consumer in consumers():
+        if consumer.name == name:
+            return consumer
+    known = ", ".join(c.name for c in consumers())
+    raise UnknownConsumer(f"no read model named {name!r} (known: {known})")

@@ -1,0 +1,276 @@
+"""Running consumers: claim one, read new events in id order in batches, commit each batch with its watermark.
+
+A consumer is claimed with a conditional UPDATE (a lease, renewed every batch), so two workers never run
+it at once; and every batch locks the consumer's state row and re-checks the claim before it writes, so
+even a worker that lost its lease while paused cannot fold a batch in twice. On SQLite each batch holds
+the write lock (shared with the callback) for its duration only, which the batch size keeps short.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Max, Q
+
+from liucun.events.models import Event
+from liucun.readmodels.consumer import Consumer, event_rows
+from liucun.readmodels.models import ConsumerState
+from liucun.readmodels.registry import consumers
+from liucun.readmodels.visibility import GAP_GRACE, fence_settled, reach, serial_ids, transaction_horizon
+from liucun.sqlite_writelock import serialized_writes
+
+log = logging.getLogger(__name__)
+
+BATCH = 5000
+LEASE = timedelta(minutes=5)
+# A batch's write transaction should hold SQLite's write lock (which callbacks wait for) about this long
+# at most: the batch shrinks when a write takes longer (a busy disk, a WAL checkpoint) and grows back.
+WRITE_TARGET_SECONDS = 0.2
+MIN_BATCH = 500
+
+
+class NotClaimed(Exception):
+    """Another worker holds this consumer."""
+
+
+@dataclass
+class RunResult:
+    name: str
+    batches: int = 0
+    events: int = 0  # events the consumer handled (of its kinds)
+    watermark: int = 0
+    waiting_on_gap: bool = False
+    rebuilt: bool = False
+    slowest_batch_seconds: float = 0.0
+    # The longest write transaction of a batch: on SQLite, how long the callback's write lock was held.
+    longest_write_seconds: float = 0.0
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim(name: str, owner: str, now: datetime) -> bool:
+    with serialized_writes(), transaction.atomic():
+        ConsumerState.objects.get_or_create(name=name)
+        return (
+            ConsumerState.objects.filter(name=name)
+            .filter(Q(owner="") | Q(owner=owner) | Q(lease_until__lt=now))
+            .update(owner=owner, lease_until=now + LEASE)
+            == 1
+        )
+
+
+def release(name: str, owner: str) -> None:
+    with serialized_writes(), transaction.atomic():
+        ConsumerState.objects.filter(name=name, owner=owner).update(owner="", lease_until=None)
+
+
+def run(
+    consumer: Consumer,
+    *,
+    owner: str | None = None,
+    batch: int = BATCH,
+    max_batches: int | None = None,
+    budget: timedelta | None = None,
+    grace: timedelta = GAP_GRACE,
+    now: datetime | None = None,
+) -> RunResult:
+    """Fold new events into the consumer until it is caught up, blocked on an unsettled gap, or out of
+    batches/time. Raises NotClaimed when another worker runs it."""
+    owner = owner or worker_id()
+    clock_now = now or datetime.now(UTC)
+    if not claim(consumer.name, owner, clock_now):
+        raise NotClaimed(consumer.name)
+    result = RunResult(consumer.name)
+    deadline = time.monotonic() + budget.total_seconds() if budget else None
+    size = batch
+    try:
+        result.rebuilt = _reset_if_stale(consumer, owner)
+        while max_batches is None or result.batches < max_batches:
+            started = time.perf_counter()
+            step = _one_batch(consumer, owner, size, grace, now or datetime.now(UTC))
+            size = next_batch_size(size, step.write_seconds, ceiling=batch)
+            result.slowest_batch_seconds = max(result.slowest_batch_seconds, time.perf_counter() - started)
+            result.longest_write_seconds = max(result.longest_write_seconds, step.write_seconds)
+            result.batches += 1
+            result.events += step.events
+            result.watermark = step.watermark
+            result.waiting_on_gap = step.blocked
+            if step.blocked or not step.more:
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                break
+    finally:
+        release(consumer.name, owner)
+    return result
+
+
+def next_batch_size(size: int, write_seconds: float, *, ceiling: int) -> int:
+    if write_seconds > WRITE_TARGET_SECONDS and size > MIN_BATCH:
+        return max(MIN_BATCH, size // 2)
+    if write_seconds < WRITE_TARGET_SECONDS / 4 and size < ceiling:
+        return min(ceiling, size * 2)
+    return size
+
+
+def rebuild(consumer: Consumer, *, owner: str | None = None, batch: int = BATCH) -> RunResult:
+    """Empty the consumer's tables and replay every event from the first. Resumable: if it stops half-way,
+    the next run carries on from the watermark it reached."""
+    owner = owner or worker_id()
+    if not claim(consumer.name, owner, datetime.now(UTC)):
+        raise NotClaimed(consumer.name)
+    try:
+        _reset(consumer, owner)
+    finally:
+        release(consumer.name, owner)
+    result = run(consumer, owner=owner, batch=batch)
+    result.rebuilt = True
+    return result
+
+
+def run_all(*, budget: timedelta | None = None) -> list[RunResult]:
+    results = []
+    for consumer in consumers():
+        try:
+            results.append(run(consumer, budget=budget))
+        except NotClaimed:
+            log.info("read model %s is being run by another worker", consumer.name)
+    return results
+
+
+def _reset(consumer: Consumer, owner: str) -> None:
+    with serialized_writes(), transaction.atomic():
+        state = ConsumerState.objects.select_for_update().get(name=consumer.name)
+        if state.owner != owner:
+            raise NotClaimed(consumer.name)
+        consumer.reset()
+        state.last_event_id = state.events_seen = state.settled_upto = 0
+        state.gap_fence_id = state.gap_fence_xid = state.gap_seen_at = None
+        state.fingerprint = consumer.fingerprint()
+        state.rebuilt_at = datetime.now(UTC)
+        state.save()
+
+
+def _reset_if_stale(consumer: Consumer, owner: str) -> bool:
+    state = ConsumerState.objects.get(name=consumer.name)
+    if state.fingerprint == consumer.fingerprint():
+        return False
+    if state.fingerprint == "" and state.last_event_id == 0:
+        ConsumerState.objects.filter(name=consumer.name).update(fingerprint=consumer.fingerprint())
+        return False
+    log.warning(
+        "read model %s was built as %s and is now %s: rebuilding from the first event",
+        consumer.name,
+        state.fingerprint,
+        consumer.fingerprint(),
+    )
+    _reset(consumer, owner)
+    return True
+
+
+@dataclass(frozen=True)
+class _Step:
+    events: int
+    watermark: int
+    blocked: bool
+    more: bool
+    write_seconds: float
+
+
+def _one_batch(consumer: Consumer, owner: str, batch: int, grace: timedelta, now: datetime) -> _Step:
+    # Everything is read first, outside the write transaction: on SQLite the write lock (which the
+    # callback waits for) is then held only while the batch's rows are written.
+    seen = ConsumerState.objects.get(name=consumer.name)
+    if seen.owner != owner:
+        raise NotClaimed(consumer.name)
+    serial = serial_ids()
+    if not serial and seen.gap_fence_id is not None:
+        _settle_gap(seen, grace, now)
+    watermark = seen.last_event_id
+    ids = list(Event.objects.filter(id__gt=watermark).order_by("id").values_list("id", flat=True)[:batch])
+    step = reach(ids, watermark, ids[-1] if serial and ids else seen.settled_upto)
+    if step.blocked and seen.gap_fence_id is None:
+        # The fence is the highest visible id, not just this batch's, so that one wait settles every gap
+        # of a backlog. The snapshot is taken after reading it: whoever holds a missing id below it took
+        # that id earlier, so their transaction id is below the snapshot's first unassigned one.
+        head = Event.objects.aggregate(head=Max("id"))["head"]
+        with connection.cursor() as cursor:
+            _oldest, next_xid = transaction_horizon(cursor)
+        seen.gap_fence_id, seen.gap_fence_xid, seen.gap_seen_at = head, next_xid, now
+    handled, plan = 0, None
+    if step.upto > watermark:
+        events = Event.objects.filter(id__gt=watermark, id__lte=step.upto)
+        if consumer.kinds is not None:
+            events = events.filter(kind__in=consumer.kinds)
+        rows = event_rows(events, consumer.payload_fields)
+        plan = consumer.prepare(rows)
+        handled = len(rows)
+    writing = time.perf_counter()
+    with serialized_writes(), transaction.atomic():
+        state = ConsumerState.objects.select_for_update().get(name=consumer.name)
+        if state.owner != owner or state.last_event_id != watermark:
+            raise NotClaimed(consumer.name)
+        if plan is not None:
+            consumer.apply(plan)
+        state.last_event_id = step.upto
+        state.events_seen += handled
+        state.settled_upto = seen.settled_upto
+        state.gap_fence_id, state.gap_fence_xid, state.gap_seen_at = (
+            seen.gap_fence_id,
+            seen.gap_fence_xid,
+            seen.gap_seen_at,
+        )
+        state.head_event_id = max(state.head_event_id, ids[-1] if ids else watermark)
+        state.last_run_at = now
+        state.lease_until = now + LEASE
+        state.save()
+    return _Step(handled, step.upto, step.blocked, len(ids) == batch, time.perf_counter() - writing)
+
+
+def _settle_gap(state: ConsumerState, grace: timedelta, now: datetime) -> None:
+    assert (
+        state.gap_fence_id is not None and state.gap_fence_xid is not None and state.gap_seen_at is not None
+    )
+    with connection.cursor() as cursor:
+        oldest, _next = transaction_horizon(cursor)
+    if fence_settled(
+        fence_xid=state.gap_fence_xid,
+        seen_at=state.gap_seen_at,
+        oldest_running_xid=oldest,
+        now=now,
+        grace=grace,
+    ):
+        state.settled_upto = max(state.settled_upto, state.gap_fence_id)
+        state.gap_fence_id = state.gap_fence_xid = state.gap_seen_at = None
+
+
+def status() -> list[dict[str, object]]:
+    head = Event.objects.aggregate(head=Max("id"))["head"] or 0
+    states = {s.name: s for s in ConsumerState.objects.all()}
+    rows: list[dict[str, object]] = []
+    for consumer in consumers():
+        state = states.get(consumer.name) or ConsumerState(name=consumer.name)
+        rows.append(
+            {
+                "name": consumer.name,
+                "watermark": state.last_event_id,
+                "head": head,
+                "behind": max(head - state.last_event_id, 0),
+                "events_seen": state.events_seen,
+                "last_run_at": state.last_run_at,
+                "rebuilt_at": state.rebuilt_at,
+                "running": bool(state.owner)
+                and state.lease_until is not None
+                and state.lease_until > datetime.now(UTC),
+                "waiting_on_gap_since": state.gap_seen_at,
+                "needs_rebuild": bool(state.fingerprint) and state.fingerprint != consumer.fingerprint(),
+            }
+        )
+    return rows
