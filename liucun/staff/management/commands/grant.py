@@ -6,7 +6,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from liucun.accounts.models import OfficialAccount
 from liucun.staff.actions import assign_role, remove_role
@@ -22,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("role", nargs="?", choices=Role.values)
         parser.add_argument("--revoke", action="store_true", help="remove the login's role on the account")
 
+    @no_translations  # the command line speaks English, like the docs that show it
     def handle(self, *args: Any, **options: Any) -> None:
         user = get_user_model().objects.filter(username=options["username"]).first()
         if user is None:

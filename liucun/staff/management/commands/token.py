@@ -6,7 +6,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from liucun.accounts.models import OfficialAccount
 from liucun.refusals import Refused
@@ -30,6 +30,7 @@ class Command(BaseCommand):
         revoke = sub.add_parser("revoke", help="revoke a token by its prefix (lc_<prefix>_...)")
         revoke.add_argument("prefix")
 
+    @no_translations  # the command line speaks English, like the docs that show it
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "list":
             tokens = (

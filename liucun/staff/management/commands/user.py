@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from liucun.cliinput import new_password
 from liucun.staff.users import create_user, set_active, set_password
@@ -31,6 +31,7 @@ class Command(BaseCommand):
         for name in ("deactivate", "activate"):
             sub.add_parser(name, help=f"{name} a login (its API tokens follow)").add_argument("username")
 
+    @no_translations  # the command line speaks English, like the docs that show it
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "list":
