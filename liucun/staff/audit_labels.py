@@ -36,6 +36,11 @@ ACTION_LABELS: dict[str, Promise] = {
     "tags.delete": _("Tag deleted"),
     "tags.pull": _("Tags pulled from WeChat"),
     "tags.sync_blacklist": _("Blacklist synced"),
+    "tags.tag_fans": _("Fans tagged"),
+    "tags.untag_fans": _("Fans untagged"),
+    "tags.resume_job": _("Tag job resumed"),
+    "tags.blacklist": _("Fans blacklisted"),
+    "tags.unblacklist": _("Fans removed from the blacklist"),
 }
 
 # Who, when no person acted: the labels Liucun writes for itself.

@@ -166,24 +166,7 @@ def _change_members(
             actor, f"tags.{kind.value}_fans", account=account, target=tag.name, changes={"fans": len(fan_ids)}
         )
         return len(fan_ids)
-    with transaction.atomic():
-        job = TagJob.objects.create(
-            account=account,
-            kind=kind,
-            tag=tag,
-            openids=list(fan_ids),
-            total=len(fan_ids),
-            requested_by=actor_label(actor),
-        )
-        record(
-            actor,
-            f"tags.{kind.value}_fans",
-            account=account,
-            target=tag.name,
-            changes={"job": job.pk, "fans": job.total},
-        )
-        claims.enqueue(job)
-    return job
+    return _queue(actor, account, tag, kind, total=len(fan_ids), openids=list(fan_ids))
 
 
 def tag_fans_matching(
@@ -212,23 +195,23 @@ def _change_matching(
         raise TagError(_("No following fan matches this filter."))
     if len(few) <= INLINE_LIMIT:
         return _change_members(actor, account, tag.pk, few, kind)
-    with transaction.atomic():
-        job = TagJob.objects.create(
-            account=account,
-            kind=kind,
-            tag=tag,
-            fan_filter=fan_filter.to_json(),
-            total=fans.count(),
-            requested_by=actor_label(actor),
-        )
-        record(
-            actor,
-            f"tags.{kind.value}_fans",
-            account=account,
-            target=tag.name,
-            changes={"job": job.pk, "fans": job.total, "filter": job.fan_filter},
-        )
-        claims.enqueue(job)
+    return _queue(actor, account, tag, kind, total=fans.count(), fan_filter=fan_filter.to_json())
+
+
+@transaction.atomic
+def _queue(
+    actor: Actor, account: OfficialAccount, tag: Tag, kind: TagJobKind, *, total: int, **what: Any
+) -> TagJob:
+    """A TagJob for the fans `what` names (an openid list or a stored filter), audited, its task
+    enqueued in the same transaction."""
+    job = TagJob.objects.create(
+        account=account, kind=kind, tag=tag, total=total, requested_by=actor_label(actor), **what
+    )
+    changes: dict[str, Any] = {"job": job.pk, "fans": job.total}
+    if job.fan_filter:
+        changes["filter"] = job.fan_filter
+    record(actor, f"tags.{kind.value}_fans", account=account, target=tag.name, changes=changes)
+    claims.enqueue(job)
     return job
 
 
