@@ -32,6 +32,20 @@ class RetryableError(WeChatAPIError):
 
     retryable = True
 
+    @property
+    def not_acted_on(self) -> bool:
+        """WeChat certainly did nothing: it said so (busy, rate limited), or the connection was never made.
+        Only then may a call that is not idempotent (a send) be repeated without a risk of doing it twice."""
+        return self.errcode in RETRYABLE_ERRCODES
+
+
+class NotConnected(RetryableError):
+    """The connection to WeChat was never established: the request was not sent."""
+
+    @property
+    def not_acted_on(self) -> bool:
+        return True
+
 
 class PermanentError(WeChatAPIError):
     """The request itself is wrong or not allowed (bad openid, missing permission, ...)."""

@@ -18,6 +18,7 @@ import httpx
 
 from liucun.wechat.apierrors import (
     TOKEN_ERRCODES,
+    NotConnected,
     PermanentError,
     RetryableError,
     TokenError,
@@ -131,6 +132,13 @@ class WeChatClient:
         response = self._send("GET", path, params=params, json_body=None)
         return response.content
 
+    def download_from(self, host: str, path: str, params: dict[str, Any]) -> Download:
+        """A file another WeChat host serves without a token (the QR code image on mp.weixin.qq.com),
+        with this client's timeouts, retries and typed errors."""
+        return self._request(
+            "GET", path, params=params, with_token=False, idempotent=True, raw=True, base_url=host
+        )
+
     def upload(
         self,
         path: str,
@@ -218,6 +226,7 @@ class WeChatClient:
         with_token: bool = True,
         idempotent: bool,
         raw: bool = False,
+        base_url: str | None = None,
     ) -> Any:
         query = dict(params or {})
         if with_token and token is not None:
@@ -225,11 +234,14 @@ class WeChatClient:
         attempt = 0
         while True:
             try:
-                response = self._send(method, path, params=query, json_body=json_body, files=files, form=form)
+                response = self._send(
+                    method, path, params=query, json_body=json_body, files=files, form=form, base_url=base_url
+                )
                 return _download(path, response) if raw else _decode(path, response)
             except RetryableError as exc:
-                timed_out = exc.errcode is None and "timed out" in exc.errmsg
-                if attempt >= self.max_retries or (timed_out and not idempotent):
+                # A send that may have reached WeChat (a timeout, a cut connection, a 5xx from its gateway)
+                # is not repeated: WeChat has no idempotency key, and a fan would get it twice.
+                if attempt >= self.max_retries or not (idempotent or exc.not_acted_on):
                     raise
                 attempt += 1
                 delay = min(2.0, 0.2 * 2 ** (attempt - 1))
@@ -252,6 +264,7 @@ class WeChatClient:
         json_body: dict[str, Any] | None,
         files: dict[str, Any] | None = None,
         form: dict[str, str] | None = None,
+        base_url: str | None = None,
     ) -> httpx.Response:
         content = None
         headers: dict[str, str] = {}
@@ -262,7 +275,7 @@ class WeChatClient:
         try:
             response = self._http.request(
                 method,
-                self.base_url + path,
+                (base_url or self.base_url).rstrip("/") + path,
                 params=params,
                 content=content,
                 files=files,
@@ -270,6 +283,10 @@ class WeChatClient:
                 headers=headers,
                 timeout=self.timeout,
             )
+        except httpx.ConnectError as exc:
+            raise NotConnected(path, None, f"connection failed: {type(exc).__name__}") from None
+        except httpx.ConnectTimeout:
+            raise NotConnected(path, None, f"connection timed out after {self.timeout:.1f}s") from None
         except httpx.TimeoutException:
             raise RetryableError(path, None, f"timed out after {self.timeout:.1f}s") from None
         except httpx.TransportError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -16,7 +17,14 @@ from liucun.accounts.models import AccessToken
 from liucun.accounts.wechat_api import client_for
 from liucun.testing.factories import make_account_on_wxsim
 from liucun.testing.live import REPO, database_url_for_tests
-from liucun.wechat.apierrors import PermanentError, QuotaError, RetryableError, TokenError, WindowClosedError
+from liucun.wechat.apierrors import (
+    NotConnected,
+    PermanentError,
+    QuotaError,
+    RetryableError,
+    TokenError,
+    WindowClosedError,
+)
 from wxsim.control_client import WxsimControl, running_wxsim
 
 pytestmark = pytest.mark.django_db
@@ -127,6 +135,34 @@ def test_a_timed_out_post_that_is_not_idempotent_is_not_repeated(sim) -> None:
     time.sleep(0.6)  # the hung call completes on wxsim's side
     # WeChat received it once; the client did not repeat a send it could not know had failed.
     assert len(control.recorder(appid=account.appid, kind="customer_service")) == 1
+
+
+def test_a_send_is_repeated_only_when_wechat_certainly_did_not_act_on_it(sim) -> None:
+    account, control, client, openid = sim
+    control.act(account.appid, "text", openid, content="在吗")
+    body = {"touser": openid, "msgtype": "text", "text": {"content": "在的"}}
+    # Busy (-1) means WeChat did nothing: repeated, delivered once.
+    _script(control, account.appid, {"path": SEND, "errcode": -1})
+    client.post(SEND, body)
+    assert len(control.recorder(appid=account.appid, kind="customer_service")) == 1
+    # A 502 from its gateway may follow a delivery: not repeated, the caller decides.
+    _script(control, account.appid, {"path": SEND, "status": 502})
+    with pytest.raises(RetryableError, match="HTTP 502") as raised:
+        client.post(SEND, body)
+    assert not raised.value.not_acted_on
+    assert len(control.recorder(appid=account.appid, kind="customer_service")) == 1
+
+
+def test_a_connection_never_made_is_retried_even_for_a_send(sim) -> None:
+    _, _, client, openid = sim
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        client.base_url = f"http://127.0.0.1:{closed.getsockname()[1]}"  # bound, never listening
+        waits: list[float] = []
+        client._sleep = waits.append
+        with pytest.raises(NotConnected):
+            client.post(SEND, {"touser": openid, "msgtype": "text", "text": {"content": "在的"}})
+    assert len(waits) == client.max_retries
 
 
 @pytest.mark.parametrize(
