@@ -65,16 +65,22 @@ INSTALLED_APPS = [
     "ninja",
     "django_htmx",
     "liucun.accounts",
+    "liucun.channels",
     "liucun.crm",
     "liucun.events",
     "liucun.fans",
     "liucun.inbound",
+    "liucun.outbound",
     "liucun.jobs",
     "liucun.readmodels",
     "liucun.runner",
     "liucun.staff",
     "liucun.tags",
+    "liucun.menus",
     "liucun.segments",
+    "liucun.inbox",
+    "liucun.servicehours",
+    "liucun.autoreply",
     "liucun.console",
 ]
 
@@ -106,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "liucun.console.navigation.nav",
             ],
         },
     },
@@ -163,6 +170,8 @@ LIUCUN_LOGIN_MAX_FAILURES_PER_USER = env_int("LIUCUN_LOGIN_MAX_FAILURES_PER_USER
 # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed; nobody else's is.
 LIUCUN_TRUSTED_PROXIES = env_networks("LIUCUN_TRUSTED_PROXIES")
 LIUCUN_LOGIN_LOCK_SECONDS = env_int("LIUCUN_LOGIN_LOCK_SECONDS", 900, minimum=10)
+# The REST API's schema and interactive docs: public, or only for a console session or an API token.
+LIUCUN_API_DOCS_PUBLIC = env_bool("LIUCUN_API_DOCS_PUBLIC", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if env_bool("LIUCUN_BEHIND_TLS_PROXY", False):
@@ -183,6 +192,10 @@ LIUCUN_CALLBACK_COMMIT_TIMEOUT = env_float("LIUCUN_CALLBACK_COMMIT_TIMEOUT", 3.0
 LIUCUN_WECHAT_API_BASE = env_str("LIUCUN_WECHAT_API_BASE", "https://api.weixin.qq.com")
 LIUCUN_WECHAT_TIMEOUT = env_float("LIUCUN_WECHAT_TIMEOUT", 10.0, minimum=0.1)
 LIUCUN_WECHAT_MAX_RETRIES = env_int("LIUCUN_WECHAT_MAX_RETRIES", 2, minimum=0, maximum=10)
+
+# --- Background jobs ------------------------------------------------------------------------------------
+# A running job or task with no sign of life this long is taken for dead and queued again (jobs/models.py).
+LIUCUN_JOB_STALLED_AFTER_SECONDS = env_int("LIUCUN_JOB_STALLED_AFTER_SECONDS", 300, minimum=10)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

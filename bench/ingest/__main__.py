@@ -48,6 +48,11 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each latency run")
     parser.add_argument("--no-kill", action="store_true", help="skip the SIGKILL run")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--rules",
+        action="store_true",
+        help="Liucun without reply rules, then with 1,000 keyword + 100 regex rules, in one run (no Flask)",
+    )
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results")
     return parser.parse_args()
 
@@ -173,6 +178,9 @@ def main() -> None:
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
     }
 
+    if args.rules:
+        _with_and_without_rules(env, sets, args, results, work, common, base)
+        return
     print("liucun: serve ...", flush=True)
     with liucun_server(env, args.workers, args.threads) as (port, process):
         results["liucun"] = _measure(port, process, sets, args, kill=not args.no_kill)
@@ -208,6 +216,61 @@ def main() -> None:
         [d for n in ("warmup", "saturation", "offered") for d in sets[n]], _stored(baseline_db, "events")
     )
     _report(results, args)
+
+
+def _with_and_without_rules(
+    env: dict[str, str],
+    sets: dict[str, list[Delivery]],
+    args: argparse.Namespace,
+    results: dict[str, object],
+    work: Path,
+    common: dict[str, str],
+    base: int,
+) -> None:
+    """The same server and load, first with no rules, then with bench/rules' 1,101 rules installed."""
+    print("liucun without rules: serve ...", flush=True)
+    with liucun_server(env, args.workers, args.threads) as (port, process):
+        results["liucun"] = _measure(port, process, sets, args, kill=False)
+    subprocess.run([sys.executable, "-m", "bench.rules.install", APPID], env=env, cwd=REPO, check=True)
+    per_run = int(args.rate * args.seconds)
+    later = {  # new deliveries: the first run's are stored already and would only be duplicates
+        "warmup": build(count=500, seed=args.seed + 10, base_time=base + 4 * 10**5, **common),
+        "saturation": build(count=args.saturation, seed=args.seed + 11, base_time=base + 5 * 10**5, **common),
+        "offered": build(count=per_run, seed=args.seed + 12, base_time=base + 6 * 10**5, **common),
+    }
+    print("liucun with 1,000 keyword + 100 regex rules: serve ...", flush=True)
+    with liucun_server(env, args.workers, args.threads) as (port, process):
+        results["liucun_rules"] = _measure(port, process, later, args, kill=False)
+    database = work / "liucun" / "liucun.sqlite3"
+    expected = [d for group in (sets, later) for n in ("warmup", "saturation", "offered") for d in group[n]]
+    results["liucun_check"] = _verify(expected, _stored(database, "events_event"))
+    conn = sqlite3.connect(database)
+    answered = conn.execute("SELECT COUNT(*) FROM events_event WHERE rule_id IS NOT NULL").fetchone()[0]
+    conn.close()
+    plain, ruled = results["liucun"], results["liucun_rules"]
+    print(
+        f"\n{'run':<24}{'rules':<8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p99.9':>9}"
+        f"{'max ms':>9}{'failed':>8}"
+    )
+    for run, label, r in (
+        ("saturation", "none", plain["saturation"]),  # type: ignore[index]
+        ("saturation", "1,100", ruled["saturation"]),  # type: ignore[index]
+        (f"{args.rate:.0f} req/s", "none", plain["offered"]),  # type: ignore[index]
+        (f"{args.rate:.0f} req/s", "1,100", ruled["offered"]),  # type: ignore[index]
+    ):
+        print(
+            f"{run:<24}{label:<8}{r['throughput']:>9.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}"
+            f"{r['p999_ms']:>9.1f}{r['max_ms']:>9.1f}{r['failed']:>8}"
+        )
+    ratio = ruled["saturation"]["throughput"] / plain["saturation"]["throughput"]  # type: ignore[index]
+    results["rules_throughput_ratio"] = round(ratio, 3)
+    results["events_answered_by_a_rule"] = answered
+    print(f"\nthroughput with rules / without: {ratio:.3f}; events answered by a rule: {answered}")
+    print(f"liucun exactly-once check: {results['liucun_check']}")
+    args.output.mkdir(parents=True, exist_ok=True)
+    path = args.output / f"ingest-rules-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=2, default=str))
+    print(f"results: {path}")
 
 
 def _report(results: dict[str, object], args: argparse.Namespace) -> None:

@@ -18,7 +18,7 @@ from ninja.errors import HttpError
 from pydantic import RootModel
 
 from liucun.api.routes import _actor
-from liucun.api.schemas import FanQuery
+from liucun.api.schemas import CsvHeaders, FanQuery
 from liucun.api.scope import account_for
 from liucun.crm import actions, exports, imports
 from liucun.crm.csvfile import MAX_UPLOAD_BYTES
@@ -150,10 +150,13 @@ def commit_import(request: HttpRequest, appid: str, job_id: int) -> Status[Impor
     summary="Fans as CSV (same filters as the fan list; audited)",
     openapi_extra={"responses": {200: {"description": "UTF-8 CSV with a BOM", "content": {"text/csv": {}}}}},
 )
-def fans_csv(request: HttpRequest, appid: str, q: Query[FanQuery]) -> StreamingHttpResponse:
+def fans_csv(
+    request: HttpRequest, appid: str, q: Query[FanQuery], headers: CsvHeaders = "en"
+) -> StreamingHttpResponse:
     account = account_for(request, appid, Role.OPERATOR)
+    style = exports.CsvStyle.for_language("zh" if headers == "zh" else None, chinese_headers=headers == "zh")
     try:
-        rows = exports.fan_csv_rows(_actor(request), account, q.fan_filter(), q.ordering)
+        rows = exports.fan_csv_rows(_actor(request), account, q.fan_filter(), q.ordering, style)
     except ValueError as exc:
         raise HttpError(400, str(exc)) from None
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")

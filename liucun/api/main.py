@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
 from ninja import NinjaAPI
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 
 from liucun.accounts.models import OfficialAccount
+from liucun.api.channel_routes import router as channel_router
 from liucun.api.crm_routes import router as crm_router
+from liucun.api.menu_routes import router as menu_router
 from liucun.api.routes import router
 from liucun.api.segment_routes import router as segment_router
 from liucun.api.tag_routes import router as tag_router
@@ -46,6 +52,27 @@ class ScopedSessionAuth(SessionAuth):
         return _in_scope(request, Principal(user)).user if user is not None else None
 
 
+def _docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The schema and the docs for anyone (LIUCUN_API_DOCS_PUBLIC) or only for a console session or an
+    API token: the schema names every endpoint and parameter, which an instance may keep to its staff.
+    Read per request, so the setting is what the instance runs with, not what it was imported with."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if settings.LIUCUN_API_DOCS_PUBLIC or request.user.is_authenticated or _token_holder(request):
+            return view(request, *args, **kwargs)
+        if request.path.endswith(".json"):
+            return JsonResponse({"detail": "Unauthorized"}, status=401)
+        return redirect_to_login(request.get_full_path())
+
+    return guarded
+
+
+def _token_holder(request: HttpRequest) -> bool:
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and authenticate_key(key.strip()) is not None
+
+
 api = NinjaAPI(
     title="Liucun API",
     version="1",
@@ -53,12 +80,18 @@ api = NinjaAPI(
     "(CSV import and export). Authenticate with "
     "`Authorization: Bearer lc_...` (an API token) or a console session.",
     auth=[TokenAuth(), ScopedSessionAuth()],
+    docs_decorator=_docs_access,
     urls_namespace="api",
 )
 api.add_router("/", router)
 api.add_router("/", crm_router)
 api.add_router("/", tag_router)
 api.add_router("/", segment_router)
+api.add_router("/", menu_router)
+api.add_router("/", channel_router)
+api.add_router("/", "liucun.api.outbound_routes.router")
+api.add_router("/", "liucun.api.inbox_routes.router")
+api.add_router("/", "liucun.api.rule_routes.router")
 
 
 @api.exception_handler(PermissionError)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.utils import translation
 from ninja import Schema
 from pydantic import Field, create_model
 
-from liucun.fans.filters import Condition, FanFilter, conditions
+from liucun.fans.filters import MAX_DAYS, Condition, FanFilter, conditions
 
 
 class FanListQuery(Schema):
@@ -23,13 +23,15 @@ class FanListQuery(Schema):
         return FanFilter(**{c.name: getattr(self, c.name) for c in conditions()})
 
 
-_PYTHON_TYPES: dict[str, type] = {"bool": bool, "text": str, "moment": datetime, "tag": int}
+_PYTHON_TYPES: dict[str, type] = {"bool": bool, "text": str, "moment": datetime, "tag": int, "days": int}
 
 
 def _parameter(c: Condition) -> Any:
     with translation.override(None):  # the API speaks English: the msgid
-        description = str(c.label)
-    return (_PYTHON_TYPES[c.kind] | None, Field(None, max_length=c.max_length, description=description))
+        description = f"{c.label}: {c.help}" if c.help else str(c.label)
+    low, high = (0, MAX_DAYS) if c.kind == "days" else (None, None)
+    field = Field(None, max_length=c.max_length, description=description, ge=low, le=high)
+    return (_PYTHON_TYPES[c.kind] | None, field)
 
 
 # Built from the one declaration (liucun/fans/filters.py), so the API cannot drift from the dataclass.
@@ -39,6 +41,10 @@ else:
     FanQuery = create_model(
         "FanQuery", __base__=FanListQuery, **{c.name: _parameter(c) for c in conditions()}
     )
+
+
+# The fan CSV's column names: the English ones an import maps, or Chinese (and 是/否 for following).
+CsvHeaders = Literal["en", "zh"]
 
 
 class AccountOut(Schema):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from liucun.accounts.models import PrivacyOnUnfollow
-from liucun.fans.filters import Condition, FanFilter, conditions
+from liucun.fans.filters import MAX_DAYS, Condition, FanFilter, conditions
 from liucun.fans.queries import ORDERINGS
 
 YES_NO = [("", _("Any")), ("1", _("Yes")), ("0", _("No"))]
@@ -69,6 +69,10 @@ def _form_field(c: Condition) -> forms.Field:
         return forms.TypedChoiceField(label=c.label, coerce=int, required=False, empty_value=None)
     if c.kind == "moment":
         return MomentField(label=c.label, required=False)
+    if c.kind == "days":
+        return forms.IntegerField(
+            label=c.label, min_value=0, max_value=MAX_DAYS, required=False, widget=forms.NumberInput
+        )
     return forms.CharField(label=c.label, max_length=c.max_length, required=False, empty_value=None)
 
 
@@ -80,13 +84,25 @@ class FanFilterForm(forms.Form):
         choices=[(n, n) for n in PAGE_SIZES], coerce=int, required=False, empty_value=None
     )
 
-    def __init__(self, *args: Any, tags: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
+    # The id of the <datalist> offering the account's channels (any scene can still be typed).
+    CHANNEL_LIST = "channel-choices"
+
+    def __init__(
+        self,
+        *args: Any,
+        tags: list[tuple[int, str]] | None = None,
+        channels: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         for c in conditions():
             if c.kind == "tag":
                 tag_field = self.fields[c.name]
                 assert isinstance(tag_field, forms.ChoiceField)
                 tag_field.choices = [("", _("Any"))] + [(str(pk), name) for pk, name in tags or []]
+        self.channel_choices = channels or []
+        if self.channel_choices:
+            self.fields["channel"].widget.attrs["list"] = self.CHANNEL_LIST
 
     def fan_filter(self) -> FanFilter:
         return FanFilter(**{c.name: self.cleaned_data.get(c.name) for c in conditions()})

@@ -21,8 +21,11 @@ FIXED_COLUMNS = (
     "following",
     "channel",
     "followed_at",
+    "unfollowed_at",
+    "stayed_days",
     "last_interaction_at",
     "remark",
+    "tags",
 )
 RESERVED_KEYS = frozenset(FIXED_COLUMNS)
 

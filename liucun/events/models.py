@@ -45,6 +45,11 @@ class Event(models.Model):
     payload = models.JSONField()
     # The plaintext passive reply given the first time, so a retried delivery gets the same answer.
     reply = models.TextField(blank=True, default="")
+    # The reply rule that answered (liucun.autoreply), kept without a foreign key: a rule may be deleted,
+    # its hits in history stay. NULL: no rule answered (nothing, or the account's plain welcome text).
+    rule_id = models.BigIntegerField(null=True, blank=True)
+    # The rule handed the fan to a human: the inbox opens a conversation from such events.
+    handoff = models.BooleanField(default=False, db_default=False)
 
     objects = EventQuerySet.as_manager()
 
@@ -54,6 +59,12 @@ class Event(models.Model):
         ]
         indexes = [
             models.Index(fields=["account", "openid", "wechat_time"], name="event_fan_timeline"),
+            # Rule hits for the rules page; partial, so events no rule answered cost this index nothing.
+            models.Index(
+                fields=["account", "rule_id"],
+                condition=models.Q(rule_id__isnull=False),
+                name="event_rule_hits",
+            ),
             # No index by kind or time: every index costs each callback, and analytics read count tables
             # filled by a job that walks events by primary key from a watermark.
         ]

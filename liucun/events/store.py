@@ -9,8 +9,9 @@ from liucun.rawsql import Sql
 
 _INSERT = (
     "INSERT INTO events_event "
-    "(account_id, openid, kind, dedupe_key, wechat_time, received_at, source, payload, reply) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+    "(account_id, openid, kind, dedupe_key, wechat_time, received_at, source, payload, reply, "
+    "rule_id, handoff) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
     "ON CONFLICT (account_id, dedupe_key) DO NOTHING RETURNING id"
 )
 _EXISTING = "SELECT id, reply FROM events_event WHERE account_id = %s AND dedupe_key = %s"
@@ -29,6 +30,8 @@ def append_event(
     source: str,
     payload: Any,
     reply: str,
+    rule_id: int | None = None,
+    handoff: bool = False,
 ) -> int | None:
     """Insert one event; None when the account already holds an event with this dedupe key."""
     row = sql.execute(
@@ -44,6 +47,8 @@ def append_event(
             source,
             sql.json(payload),
             reply,
+            rule_id,
+            handoff,
         ],
     ).fetchone()
     return None if row is None else int(row[0])

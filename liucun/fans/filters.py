@@ -23,7 +23,7 @@ from liucun.refusals import Refused
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise  # a lazy translation (typing only)
 
-Kind = Literal["bool", "text", "moment", "tag"]
+Kind = Literal["bool", "text", "moment", "tag", "days"]
 KINDS: dict[Any, Kind] = {bool: "bool", str: "text", datetime: "moment", int: "tag"}
 
 
@@ -42,6 +42,8 @@ class FilterError(Refused, ValueError):
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 MIN_OFFSET, MAX_OFFSET = timedelta(hours=-12), timedelta(hours=14)
+# A number of days a filter can name (a century; more is a typo).
+MAX_DAYS = 36500
 
 
 @dataclass(frozen=True)
@@ -50,18 +52,30 @@ class Condition:
 
     The name is the query-string parameter in the API and the console alike; how a value is written
     there follows from the kind: bool (API true/false, console 1/0), text, moment (API ISO 8601; the
-    console a day, meaning its start in the deployment's time zone) and tag (a Tag's primary key).
+    console a day, meaning its start in the deployment's time zone), tag (a Tag's primary key) and days
+    (a whole number of days, 0..MAX_DAYS).
     """
 
     name: str
     kind: Kind
     label: StrPromise
     max_length: int | None = None
+    # More than the label says, for the API's schema (English, like the rest of the API).
+    help: str = ""
 
 
-def about(label: StrPromise, *, max_length: int | None = None) -> dict[str, Any]:
-    """The metadata of a FanFilter field: what the API and the console need to show and check it."""
-    return {"label": label, "max_length": max_length}
+def about(
+    label: StrPromise, *, max_length: int | None = None, kind: Kind | None = None, help: str = ""
+) -> dict[str, Any]:
+    """The metadata of a FanFilter field: what the API and the console need to show and check it (the
+    kind follows from the field's type unless named: an int is a tag unless it is a number of days)."""
+    return {"label": label, "max_length": max_length, "kind": kind, "help": help}
+
+
+STAYED_HELP = (
+    "how long the current follow has lasted, or for a fan who left the last one (followed_at to "
+    "unfollowed_at), in days; 'left within 7 days of following' is following=false&stayed_days_max=7"
+)
 
 
 @dataclass(frozen=True)
@@ -69,22 +83,37 @@ class FanFilter:
     """Every set condition must hold (AND); an empty filter is every fan of the account."""
 
     # Declared in the order the console shows them. window_open is WeChat's customer-service window;
-    # channel is Fan.channel exactly ("" for fans without one); tag is a Tag's primary key.
+    # channel is Fan.channel exactly ("" for fans without one); tag is a Tag's primary key; remark is
+    # contained in the fan's remark, ignoring case. stayed_days_* bound how long the current follow has
+    # lasted, or the last one for a fan who left (followed_at to unfollowed_at): "left within 7 days of
+    # following" is following=false with stayed_days_max=7. Fans with no known follow time never match them.
     following: bool | None = field(default=None, metadata=about(_("Following")))
     window_open: bool | None = field(default=None, metadata=about(_("48h window open")))
     channel: str | None = field(default=None, metadata=about(_("Channel"), max_length=64))
     tag: int | None = field(default=None, metadata=about(_("Tag")))
+    remark: str | None = field(
+        default=None,
+        metadata=about(_("Remark contains"), max_length=30, help="part of the fan's remark, any case"),
+    )
     followed_after: datetime | None = field(default=None, metadata=about(_("Followed from")))
     followed_before: datetime | None = field(default=None, metadata=about(_("Followed before")))
     interacted_after: datetime | None = field(default=None, metadata=about(_("Active since")))
+    stayed_days_min: int | None = field(
+        default=None, metadata=about(_("Stayed at least (days)"), kind="days", help=STAYED_HELP)
+    )
+    stayed_days_max: int | None = field(
+        default=None, metadata=about(_("Stayed at most (days)"), kind="days", help=STAYED_HELP)
+    )
     openid_prefix: str | None = field(default=None, metadata=about(_("OpenID starts with"), max_length=64))
 
     def __post_init__(self) -> None:
-        # Every moment checked however it arrived (JSON, the API's query, the form).
+        # Every moment and number of days checked however it arrived (JSON, the API's query, the form).
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, datetime):
                 object.__setattr__(self, f.name, _moment(f.name, value))
+            elif f.metadata["kind"] == "days" and value is not None:
+                _days(f.name, value)
 
     def to_json(self) -> dict[str, Any]:
         """The set fields only, datetimes as ISO 8601 (what a job or a saved filter stores)."""
@@ -118,7 +147,9 @@ def conditions() -> tuple[Condition, ...]:
     out = []
     for f in fields(FanFilter):
         (python_type,) = (t for t in hints[f.name].__args__ if t is not type(None))
-        out.append(Condition(f.name, KINDS[python_type], f.metadata["label"], f.metadata["max_length"]))
+        kind = f.metadata["kind"] or KINDS[python_type]
+        meta = f.metadata
+        out.append(Condition(f.name, kind, meta["label"], meta["max_length"], meta["help"]))
     return tuple(out)
 
 
@@ -139,6 +170,12 @@ def _moment(name: str, value: datetime) -> datetime:
     return value
 
 
+def _days(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DAYS:
+        raise FilterError(f"{name}: a whole number of days from 0 to {MAX_DAYS}")
+    return value
+
+
 def _read(spec: Condition, value: Any) -> Any:
     name = spec.name
     if spec.kind == "moment":
@@ -153,6 +190,8 @@ def _read(spec: Condition, value: Any) -> Any:
         if not isinstance(value, bool):
             raise FilterError(f"{name}: true or false")
         return value
+    if spec.kind == "days":
+        return _days(name, value)
     if spec.kind == "tag":
         if isinstance(value, bool) or not isinstance(value, int):
             raise FilterError(f"{name}: a tag id (a whole number)")

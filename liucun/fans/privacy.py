@@ -19,6 +19,7 @@ from django.db.models import F, Q, QuerySet
 
 from liucun.accounts.models import OfficialAccount, PrivacyOnUnfollow
 from liucun.events.models import Event
+from liucun.fans import privacy_hooks
 from liucun.fans.models import Fan, FollowPeriod
 from liucun.staff.audit import record
 
@@ -67,6 +68,7 @@ def export_fan(account: OfficialAccount, openid: str, actor: Any) -> dict[str, A
             .order_by("wechat_time", "id")
             .values("kind", "wechat_time", "received_at", "source", "payload")
         ],
+        **privacy_hooks.exported(account.pk, openid),  # what other apps keep of the fan
         "exported_at": datetime.now(UTC).isoformat(),
     }
     record(actor, "fans.export_personal_data", account=account, target=openid)
@@ -118,6 +120,7 @@ def _erase(account: OfficialAccount, openid: str, actor: Any, reason: str) -> bo
     fan.personal_data_erased_at = datetime.now(UTC)
     fan.save(update_fields=["remark", "attributes", "unionid", "personal_data_erased_at", "updated_at"])
     redacted = _redact_events(account.pk, openid)
+    privacy_hooks.erased(account.pk, openid)  # what other apps keep of the fan (outbound messages)
     record(
         actor,
         "fans.erase_personal_data",

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from liucun.accounts.models import OfficialAccount
 from liucun.events.models import Event
@@ -84,6 +84,12 @@ def _filtered(  # noqa: PLR0912 - one branch per filter reads better than a tabl
         qs = qs.filter(is_following__in=[filt.following])
     if filt.channel is not None:
         qs = qs.filter(channel=filt.channel)
+    if filt.remark:
+        qs = qs.filter(remark__icontains=filt.remark)
+    if filt.stayed_days_min is not None:
+        qs = qs.filter(_stayed(at_least=timedelta(days=filt.stayed_days_min)))
+    if filt.stayed_days_max is not None:
+        qs = qs.filter(_stayed(at_most=timedelta(days=filt.stayed_days_max)))
     if filt.followed_after is not None:
         qs = qs.filter(followed_at__gte=filt.followed_after)
     if filt.followed_before is not None:
@@ -114,6 +120,56 @@ def _filtered(  # noqa: PLR0912 - one branch per filter reads better than a tabl
         else:
             qs = qs.exclude(open_q)
     return qs
+
+
+def _stayed(*, at_least: timedelta | None = None, at_most: timedelta | None = None) -> Q:
+    """Fans whose current follow (followed_at to now) or, for those who left, last follow (followed_at to
+    unfollowed_at) lasted at least / at most the given time."""
+    now = datetime.now(UTC)
+    if at_least is not None:
+        staying = Q(is_following=True, followed_at__lte=now - at_least)
+        left = Q(is_following=False, unfollowed_at__gte=F("followed_at") + at_least)
+    else:
+        assert at_most is not None
+        staying = Q(is_following=True, followed_at__gte=now - at_most)
+        left = Q(is_following=False, unfollowed_at__lte=F("followed_at") + at_most)
+    # A fan who left needs both moments; one whose unfollow came before the follow we know of is no answer.
+    left &= Q(followed_at__isnull=False, unfollowed_at__gte=F("followed_at"))
+    return staying | left
+
+
+def stayed(fan: Fan, now: datetime | None = None) -> timedelta | None:
+    """How long the current follow has lasted, or the last one of a fan who left (None if unknown)."""
+    if fan.followed_at is None:
+        return None
+    if fan.is_following:
+        return max((now or datetime.now(UTC)) - fan.followed_at, timedelta(0))
+    if fan.unfollowed_at is None or fan.unfollowed_at < fan.followed_at:
+        return None
+    return fan.unfollowed_at - fan.followed_at
+
+
+def stayed_days(fan: Fan, now: datetime | None = None) -> str:
+    """stayed() in days with one decimal, rounded down so the number shown never exceeds the stay that
+    stayed_days_min/max compare; "" if unknown."""
+    span = stayed(fan, now)
+    if span is None:
+        return ""
+    tenths = int(span.total_seconds() // 8640)
+    return f"{tenths // 10}.{tenths % 10}"
+
+
+def tag_names(fan_ids: list[int], tags: dict[int, str]) -> dict[int, list[str]]:
+    """The tag names of each of these fans, by name (one query; `tags` is the account's pk -> name)."""
+    from liucun.tags.models import FanTag
+
+    out: dict[int, list[str]] = {}
+    if not fan_ids or not tags:
+        return out  # nothing to ask: no fans on the page, or an account without tags
+    for fan_id, tag_id in FanTag.objects.filter(fan_id__in=fan_ids).values_list("fan_id", "tag_id"):
+        if tag_id in tags:
+            out.setdefault(fan_id, []).append(tags[tag_id])
+    return {fan_id: sorted(names) for fan_id, names in out.items()}
 
 
 def timeline(

@@ -19,6 +19,8 @@ from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
+from liucun.autoreply.decision import NOTHING
+from liucun.autoreply.followups import queue_follow_ups
 from liucun.events.models import EventSource
 from liucun.events.store import append_event, find_event
 from liucun.fans.state_store import record_fan_event
@@ -107,7 +109,12 @@ def _store_one(cursor: Any, sql: Sql, delivery: Delivery) -> Outcome:
     account, message = delivery.account, delivery.message
     wechat_time = datetime.fromtimestamp(message.create_time, tz=UTC)
     # Imported history is not answered: nobody is waiting for a reply to last year's follow.
-    reply = passive_reply_for(account, message) if delivery.source == EventSource.CALLBACK else None
+    decision = (
+        passive_reply_for(account, message, cursor=cursor, sql=sql, now=delivery.received_at)
+        if delivery.source == EventSource.CALLBACK
+        else NOTHING
+    )
+    reply = decision.reply
     reply_xml = (
         reply.render(
             to_user=message.from_user,
@@ -129,6 +136,8 @@ def _store_one(cursor: Any, sql: Sql, delivery: Delivery) -> Outcome:
         source=delivery.source,
         payload=dict(message.raw),
         reply=reply_xml,
+        rule_id=decision.rule_id,
+        handoff=decision.handoff,
     )
     if event_id is None:
         existing = find_event(cursor, sql, account.id, message.dedupe_key)
@@ -146,6 +155,8 @@ def _store_one(cursor: Any, sql: Sql, delivery: Delivery) -> Outcome:
         qr_scene=qr_scene,
         source=delivery.source,
     )
+    if decision.follow_ups:
+        queue_follow_ups(account.id, message.from_user, event_id, decision)
     return Outcome(event_id=event_id, reply=reply_xml, duplicate=False)
 
 

@@ -1,15 +1,51 @@
-"""Which passive reply a fan gets. Today: the account's welcome text on follow; the rule engine (F4)
-replaces this module and keeps its signature."""
+"""Which answer a fan gets: the account's reply rules (liucun.autoreply), decided on the hot path.
+
+Called by inbound/actions._store_one inside the batch's transaction, on the batch's own cursor: the
+compiled matcher comes from the process cache (a version check at most once a second per account), the
+fan row is read only when a candidate rule has conditions or placeholders, and service hours are read
+(cached per process) only when the account has an out-of-hours rule.
+"""
 
 from __future__ import annotations
 
-from liucun.events.kinds import FOLLOW
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import DatabaseError
+
+from liucun.autoreply.cache import matchers
+from liucun.autoreply.decision import NOTHING, Decision, decide
+from liucun.autoreply.fanfacts import read_channel_label, read_fan, read_version
+from liucun.autoreply.matcher import probe_of
 from liucun.inbound.accounts_cache import CallbackAccount
+from liucun.rawsql import Sql
+from liucun.servicehours.hours import is_open
 from liucun.wechat.messages import InboundMessage
-from liucun.wechat.replies import TextReply
+
+log = logging.getLogger(__name__)
 
 
-def passive_reply_for(account: CallbackAccount, message: InboundMessage) -> TextReply | None:
-    if message.kind == FOLLOW and account.welcome_text.strip():
-        return TextReply(account.welcome_text)
-    return None
+def passive_reply_for(
+    account: CallbackAccount, message: InboundMessage, *, cursor: Any, sql: Sql, now: datetime
+) -> Decision:
+    try:
+        matcher = matchers.get(account.id, lambda account_id: read_version(cursor, sql, account_id))
+        return decide(
+            matcher,
+            probe_of(message),
+            now=now,
+            load_fan=lambda with_tags: read_fan(cursor, sql, account.id, message.from_user, with_tags),
+            is_open=lambda: is_open(account.id, now),
+            welcome_text=account.welcome_text,
+            label_of=lambda scene: read_channel_label(cursor, sql, account.id, scene),
+        )
+    except DatabaseError:
+        raise  # the batch's transaction is broken: the group commit retries the deliveries alone
+    except Exception:
+        # A fault in the rules must not cost the fan's message its place in the event store (WeChat
+        # would retry it into the same fault): store it unanswered, and say so.
+        log.exception(
+            "reply rules failed for appid=%s kind=%s; answering nothing", account.appid, message.kind
+        )
+        return NOTHING

@@ -10,12 +10,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-# A running job whose heartbeat is older than this is taken for dead (its worker crashed or was killed)
-# and is queued again. Every job beats at least once a page, batch or chunk of rows, a few seconds apart.
-STALLED_AFTER = timedelta(minutes=5)
+
+def stalled_after() -> timedelta:
+    """A running job whose heartbeat is older than this is taken for dead (its worker crashed or was
+    killed) and is queued again. Every job beats at least once a page, batch or chunk of rows, a few
+    seconds apart. LIUCUN_JOB_STALLED_AFTER_SECONDS, 5 minutes unless set."""
+    return timedelta(seconds=settings.LIUCUN_JOB_STALLED_AFTER_SECONDS)
 
 
 class JobStatus(models.TextChoices):
@@ -83,8 +87,10 @@ class LongJob(models.Model):
 
     @property
     def stalled(self) -> bool:
-        """Running, but no heartbeat for STALLED_AFTER: its worker died (the resume pass will take it)."""
+        """Running, but no heartbeat for stalled_after(): its worker died (the resume pass will take it)."""
         beat = self.heartbeat_at or self.started_at
         return (
-            self.status == JobStatus.RUNNING and beat is not None and datetime.now(UTC) - beat > STALLED_AFTER
+            self.status == JobStatus.RUNNING
+            and beat is not None
+            and datetime.now(UTC) - beat > stalled_after()
         )

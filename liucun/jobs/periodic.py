@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from liucun.jobs.models import stalled_after
 from liucun.runner.scheduler import Periodic
 
 
@@ -13,4 +14,7 @@ def _resume_stalled_jobs() -> int:
     return resume_stalled()
 
 
-PERIODIC = [Periodic("resume-stalled-jobs", timedelta(minutes=1), _resume_stalled_jobs)]
+# Twice per threshold (at most every minute), so a dead worker's job waits at most 1.5 thresholds.
+PERIODIC = [
+    Periodic("resume-stalled-jobs", min(timedelta(minutes=1), stalled_after() / 2), _resume_stalled_jobs)
+]

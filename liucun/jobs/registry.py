@@ -11,7 +11,7 @@ from django.apps import apps
 from django.db.models import Q
 
 from liucun.jobs.claims import requeue
-from liucun.jobs.models import STALLED_AFTER, JobStatus, LongJob
+from liucun.jobs.models import JobStatus, LongJob, stalled_after
 
 
 def job_types() -> list[type[LongJob]]:
@@ -21,9 +21,9 @@ def job_types() -> list[type[LongJob]]:
 
 
 def resumable(model: type[LongJob], now: datetime | None = None) -> Q:
-    """Jobs of this type the pass queues again: running with no heartbeat for STALLED_AFTER, and failed
+    """Jobs of this type the pass queues again: running with no heartbeat for stalled_after(), and failed
     ones too when the type resumes failures on its own."""
-    cutoff = (now or datetime.now(UTC)) - STALLED_AFTER
+    cutoff = (now or datetime.now(UTC)) - stalled_after()
     stalled = Q(status=JobStatus.RUNNING) & (
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
     )

@@ -10,9 +10,11 @@ class UnknownConsumer(LookupError):
 
 
 def consumers() -> list[Consumer]:
+    from liucun.inbox.consumer import ConversationsConsumer
+    from liucun.menus.clicks import MenuClicksConsumer
     from liucun.readmodels.daily_follows import DailyFollowsConsumer
 
-    return [DailyFollowsConsumer()]
+    return [DailyFollowsConsumer(), MenuClicksConsumer(), ConversationsConsumer()]
 
 
 def consumer_named(name: str) -> Consumer:

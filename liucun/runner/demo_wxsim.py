@@ -22,6 +22,10 @@ from django.conf import settings
 
 from liucun.accounts.actions import create_account, update_account
 from liucun.accounts.models import OfficialAccount
+from liucun.autoreply.demo import seed_demo as seed_rules
+from liucun.channels.demo import seed_demo as seed_channels
+from liucun.inbox.demo import seed_demo as seed_inbox
+from liucun.menus.demo import seed_demo as seed_menus
 from liucun.runner.demo import DemoSetup
 from liucun.runner.processes import spawn
 
@@ -94,8 +98,12 @@ def start_demo(children: list[subprocess.Popen[bytes]], *, liucun_url: str) -> D
         create_account(appid=DEMO_APPID, **fields)
     else:
         update_account(existing, **fields)
+    seed_channels(OfficialAccount.objects.get(appid=DEMO_APPID))
+    seed_inbox(OfficialAccount.objects.get(appid=DEMO_APPID))
+    seed_rules(OfficialAccount.objects.get(appid=DEMO_APPID))
     try:
         _start_population(http, demo, liucun_url)
+        seed_menus(OfficialAccount.objects.get(appid=DEMO_APPID))  # wxsim has the account only from here
     except httpx.HTTPError as exc:
         return DemoSetup([f"demo: wxsim at {wxsim_url} refused the demo set-up ({exc}); no demo traffic"])
     return DemoSetup(

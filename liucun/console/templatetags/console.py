@@ -7,10 +7,13 @@ from typing import Any
 from defusedxml import ElementTree
 from django import template
 from django.http import QueryDict
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from liucun.events import kinds
 from liucun.fans.privacy import REDACTED
+from liucun.menus.clicks import MENU_TAP_KINDS
+from liucun.menus.queries import button_names_for
 
 register = template.Library()
 
@@ -62,6 +65,19 @@ def _readable(payload: dict[str, Any]) -> str:
     if payload.get("sync_job"):
         return _("follower sync %(job)s") % {"job": payload["sync_job"]}
     return ""
+
+
+@register.simple_tag(takes_context=True)
+def event_text(context: dict[str, Any], event: Any, limit: int = 0) -> str:
+    """event_summary of an event, with a menu tap shown by its button's name (from published menus and
+    drafts; the key or URL when no menu named it). The names are read once per request."""
+    text = event_summary(event.payload)
+    request = context.get("request")
+    account = getattr(request, "account", None)
+    if event.kind in MENU_TAP_KINDS and text and account is not None:
+        # An erased payload holds no key any more, so it keeps reading "(erased)".
+        text = button_names_for(request, account.pk).get(str(event.payload.get("EventKey") or ""), text)
+    return Truncator(text).chars(limit) if limit else text
 
 
 @register.filter

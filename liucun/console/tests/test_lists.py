@@ -47,7 +47,7 @@ def test_messages_filter_by_type_and_fan_and_keep_it_on_older_pages(two_accounts
             payload={"Content": f"消息{i}"},
         )
     client = logged_in(two_accounts.admin_a)
-    url = reverse("console:messages", kwargs={"appid": a.appid})
+    url = reverse("console:message-log", kwargs={"appid": a.appid})
     page = client.get(url, {"kind": "text", "openid": "oTalker"}).content.decode()
     assert "oQuiet" not in page
     # 45 from oTalker, 30 of them text: one page, no "older" link; 60 texts in all: two pages

@@ -29,16 +29,25 @@ pytestmark = pytest.mark.django_db
 
 # Queries per page, measured; a change here is a change a reviewer should see.
 PINNED = {
-    "api-tokens": 5, "audit": 6, "blacklist": 5, "fan": 9, "fan-export": 8, "fans": 10, "fans-csv": 9,
-    "home": 3, "import": 6, "imports": 7, "invitation": 3, "messages": 5, "overview": 11,
-    "saved-filter-apply": 4, "saved-filters": 6, "settings": 4, "staff": 6, "sync": 6, "sync-progress": 5,
-    "tag-job-progress": 5, "tag-jobs": 6, "tags": 7,
+    "api-tokens": 5, "audit": 6, "blacklist": 5, "canned-replies": 5, "channel": 7, "channel-qrcode-image": 5,
+    "channels": 6, "conversation": 18, "conversation-thread": 9, "fan": 9, "fan-export": 10,
+    "fan-outbound": 8, "fans": 12, "fans-csv": 11, "home": 3, "import": 6, "imports": 7, "inbox-metrics": 7,
+    "inbox-rows": 13, "inbox-settings": 5, "invitation": 3, "menu-draft": 7, "menu-history": 5,
+    "menu-stats": 10, "menu-trymatch": 4, "menus": 8, "message-log": 5, "messages": 14, "overview": 12,
+    "rule-edit": 6, "rule-new": 5, "rules": 6, "rules-export": 5, "saved-filter-apply": 4, "saved-filters": 6,
+    "service-hours": 5, "settings": 4, "staff": 6, "sync": 6, "sync-progress": 5, "tag-job-progress": 5,
+    "tag-jobs": 6, "tags": 7,
 }  # fmt: skip
 
 # URLs that only take POST (actions); a GET answers 405 without touching the database beyond the session.
 ACTIONS_ONLY = {
-    "api-token-revoke", "blacklist-change", "blacklist-sync", "fan-attributes", "fan-erase", "fan-remark",
-    "fan-tags", "import-commit", "saved-filter-delete", "saved-filter-rename", "saved-filter-save",
+    "api-token-revoke", "blacklist-change", "blacklist-sync", "canned-delete", "canned-save",
+    "channel-create", "channel-delete", "channel-qrcode-create", "channel-update", "conversation-assign",
+    "conversation-note", "conversation-open", "conversation-reply", "conversation-resolve", "fan-attributes",
+    "fan-erase", "fan-remark", "fan-send", "fan-send-again", "fan-tags", "import-commit",
+    "inbox-availability", "menu-conditional-delete", "menu-delete", "menu-draft-create", "menu-draft-delete",
+    "menu-draft-save", "menu-publish", "menu-readback", "menu-restore", "rule-delete", "rule-toggle",
+    "rules-import", "rules-try", "saved-filter-delete", "saved-filter-rename", "saved-filter-save",
     "staff-grant", "staff-invitation-revoke", "staff-invite", "staff-revoke", "sync-resume", "sync-start",
     "tag-create", "tag-delete", "tag-job-resume", "tag-rename", "tags-bulk", "tags-pull",
 }  # fmt: skip
@@ -76,9 +85,20 @@ def populate(account: OfficialAccount, fans: int) -> dict[str, Any]:
     for i in range(fans // 6):
         invitation, key = create_invitation(admin, account, Role.AGENT, note=f"n{i}")
         token, _ = create_api_token(admin, f"t{i}", accounts=[account])
+    from liucun.autoreply.tests.fixtures import populate as rules_rows
+    from liucun.channels.tests.fixtures import populate as channel_rows
+    from liucun.inbox.tests.fixtures import populate as inbox_rows
+    from liucun.menus.tests.fixtures import populate as menu_rows
+    from liucun.outbound.tests.fixtures import populate as outbound_rows
+
+    channels = channel_rows(account, made)
+    sent = outbound_rows(account, made)
+    inbox_rows(account, made)
     return {"openid": made[0].openid, "tag_id": tag.pk, "sync": sync.pk, "tag_job": tag_job.pk,
             "import": imported.pk, "invitation": invitation.pk, "invitation_key": key,
-            "token_prefix": token.prefix}  # fmt: skip
+            "token_prefix": token.prefix, "channel_id": channels[0].pk,
+            "qrcode_id": channels[0].qrcodes.first().pk, "message_id": sent[0].pk,
+            **rules_rows(account, made), **menu_rows(account, made)}  # fmt: skip
 
 
 def url_for(pattern: URLPattern, account: OfficialAccount, ids: dict[str, Any], user_id: int) -> str:
@@ -98,7 +118,9 @@ def url_for(pattern: URLPattern, account: OfficialAccount, ids: dict[str, Any], 
         "prefix": ids["token_prefix"],
         "invitation_id": ids["invitation"],
         "filter_id": ids.get("saved_filter", 0),
-    }
+        **{n: ids[n] for n in ("channel_id", "qrcode_id", "message_id", "rule_id", "draft_id",
+                               "published_id", "menu_id")},
+    }  # fmt: skip
     return reverse(f"console:{pattern.name}", kwargs={n: values[n] for n in pattern.pattern.converters})
 
 

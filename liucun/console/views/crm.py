@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -45,7 +45,11 @@ def fans_csv(request: ConsoleRequest, account: OfficialAccount) -> HttpResponseB
     form = filter_form(request, account)
     if form.errors:
         return HttpResponse(_("The fan filter is not valid."), status=400)
-    rows = exports.fan_csv_rows(request.user, account, form.fan_filter(), form.ordering_value())
+    # Following as 是/否 in the Chinese console, yes/no in English; Chinese column names when ticked.
+    style = exports.CsvStyle.for_language(
+        translation.get_language(), chinese_headers=request.GET.get("headers") == "zh"
+    )
+    rows = exports.fan_csv_rows(request.user, account, form.fan_filter(), form.ordering_value(), style)
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="fans-{account.appid}-{stamp}.csv"'

@@ -25,10 +25,12 @@ def home(request: ConsoleRequest) -> HttpResponse:
 
 @account_page(Role.AGENT)
 def overview(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
+    last_sync = SyncJob.objects.filter(account=account).order_by("-id").first()
     context = {
         "headline": stats.headline(account),
         "series": stats.daily_follows(account, days=30),
         "channels": stats.channels(account),
-        "last_sync": SyncJob.objects.filter(account=account).order_by("-id").first(),
+        "last_sync": last_sync,
+        "history": stats.history_loading(account, last_sync),
     }
     return render(request, "console/overview.html", context)

@@ -10,7 +10,7 @@ from django_tasks_db.models import DBTaskResult
 
 from liucun.accounts.models import OfficialAccount
 from liucun.console.tests.conftest import logged_in, make_user, member
-from liucun.jobs.models import STALLED_AFTER, LongJob
+from liucun.jobs.models import LongJob, stalled_after
 from liucun.staff.models import Role
 
 
@@ -20,8 +20,8 @@ class WorkerKilled(BaseException):
 
 
 def silence(job: LongJob) -> None:
-    """The dead worker's job a while later: no heartbeat for longer than STALLED_AFTER."""
-    long_ago = datetime.now(UTC) - STALLED_AFTER - timedelta(minutes=1)
+    """The dead worker's job a while later: no heartbeat for longer than stalled_after()."""
+    long_ago = datetime.now(UTC) - stalled_after() - timedelta(minutes=1)
     type(job)._default_manager.filter(pk=job.pk).update(heartbeat_at=long_ago)
     job.refresh_from_db()
 

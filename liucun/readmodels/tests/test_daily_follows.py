@@ -64,7 +64,7 @@ def test_callbacks_become_daily_rows_by_china_day_and_channel() -> None:
     retry = peer.sign(deliveries[0])
     assert client.generic("POST", retry.url, retry.body, content_type="text/xml").status_code == 200
 
-    out = _command("run")
+    out = _command("run", "daily-follows")
 
     assert out == f"daily-follows: 4 events in 1 batches, now at event {_last_event_id()}\n"
     assert table(account) == [

@@ -13,6 +13,7 @@ from liucun.events.kinds import FOLLOW, UNFOLLOW
 from liucun.readmodels import periodic, runner
 from liucun.readmodels.daily_follows import DailyFollowsConsumer
 from liucun.readmodels.models import ConsumerState
+from liucun.readmodels.registry import consumers
 from liucun.readmodels.tasks import run_read_models
 from liucun.readmodels.tests.support import add_event, table
 from liucun.runner.scheduler import collect_schedule
@@ -99,15 +100,14 @@ def test_the_command_shows_runs_and_rebuilds() -> None:
     add_event(account, "oA", FOLLOW, T0)
     last = add_event(account, "oA", UNFOLLOW, T0 + timedelta(hours=1))
 
-    assert _command("status") == (
+    assert _command("status", "daily-follows") == (
         f"daily-follows: at event 0 of {last.pk} ({last.pk} behind), 0 events handled, "
         "last run never, rebuilt never\n"
     )
     # One event a batch, and a last batch that finds nothing more.
-    assert (
-        _command("run", "--batch", "1") == f"daily-follows: 2 events in 3 batches, now at event {last.pk}\n"
-    )
-    assert _command("rebuild").startswith(
+    ran = _command("run", "daily-follows", "--batch", "1")
+    assert ran == f"daily-follows: 2 events in 3 batches, now at event {last.pk}\n"
+    assert _command("rebuild", "daily-follows").startswith(
         f"daily-follows: 2 events in 1 batches, now at event {last.pk} (rebuilt)"
     )
     status = _command("status", "daily-follows")
@@ -128,11 +128,13 @@ def test_the_worker_job_and_its_schedule() -> None:
     assert "read-models" in [p.name for p in collect_schedule()]
     assert periodic._enqueue_run() == 1
     assert DBTaskResult.objects.filter(task_path__endswith="run_read_models").count() == 1
-    assert run_read_models.call() == 1
+    # Each consumer that reads follows handles the one event.
+    assert run_read_models.call() == sum(1 for c in consumers() if c.kinds is None or FOLLOW in c.kinds)
     assert table(account) == [(account.pk, date(2026, 6, 1), "hall", 1, 0, 0, 0)]
 
     # While a job holds every consumer, another would find them all claimed: none is queued.
-    runner.claim("daily-follows", "busy-worker", datetime.now(UTC))
+    for consumer in consumers():
+        runner.claim(consumer.name, "busy-worker", datetime.now(UTC))
     assert periodic._enqueue_run() == 0
     assert DBTaskResult.objects.filter(task_path__endswith="run_read_models").count() == 1
 

@@ -21,9 +21,12 @@ NAMES = [
     "window_open",
     "channel",
     "tag",
+    "remark",
     "followed_after",
     "followed_before",
     "interacted_after",
+    "stayed_days_min",
+    "stayed_days_max",
     "openid_prefix",
 ]
 CST = timezone(timedelta(hours=8))
@@ -34,9 +37,9 @@ def test_the_api_schema_the_form_and_the_dataclass_have_the_same_fields() -> Non
     assert [c.name for c in conditions()] == NAMES
     assert [n for n in FanQuery.model_fields if n not in PAGING_API] == NAMES
     assert [n for n in FanFilterForm.base_fields if n not in PAGING_FORM] == NAMES
-    for path in ("/api/accounts/{appid}/fans", "/api/accounts/{appid}/fans.csv"):
+    for path, extra in (("/api/accounts/{appid}/fans", []), ("/api/accounts/{appid}/fans.csv", ["headers"])):
         parameters = api.get_openapi_schema()["paths"][path]["get"]["parameters"]
-        assert sorted(p["name"] for p in parameters) == sorted(["appid", *NAMES, *PAGING_API])
+        assert sorted(p["name"] for p in parameters) == sorted(["appid", *NAMES, *PAGING_API, *extra])
 
 
 def test_labels_and_limits_come_from_the_declaration() -> None:
@@ -49,6 +52,7 @@ def test_labels_and_limits_come_from_the_declaration() -> None:
         assert str(form.fields["following"].label) == str(declared["following"].label)
     assert {n: c.max_length for n, c in declared.items() if c.max_length} == {
         "channel": 64,
+        "remark": 30,
         "openid_prefix": 64,
     }
     assert FanQuery.model_fields["channel"].metadata[0].max_length == 64

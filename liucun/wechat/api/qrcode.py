@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from liucun.wechat.api.limits import LimitError
-from liucun.wechat.client import WeChatClient
+from liucun.wechat.client import Download, WeChatClient
 
 CREATE = "/cgi-bin/qrcode/create"
 SHOW = "/cgi-bin/showqrcode"
@@ -67,3 +67,8 @@ def permanent(client: WeChatClient, scene: int | str) -> QrCode:
 def image_url(ticket: str, host: str = IMAGE_HOST) -> str:
     """Where the code's image is served (no access token needed)."""
     return f"{host.rstrip('/')}{SHOW}?ticket={quote(ticket, safe='')}"
+
+
+def image(client: WeChatClient, ticket: str, host: str = IMAGE_HOST) -> Download:
+    """The code's image (WeChat serves a JPEG; wxsim a PNG); an expired or unknown ticket is HTTP 404."""
+    return client.download_from(host, SHOW, {"ticket": ticket})

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from liucun.runner.heartbeat import Heartbeat, new_worker_id
 from liucun.runner.scheduler import run_forever, tick
 
 
@@ -21,7 +22,20 @@ class Command(BaseCommand):
         parser.add_argument("--no-schedule", action="store_true", help="do not enqueue periodic jobs")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        worker_args = ["--queue-name", "*", "--interval", str(options["interval"]), "--no-startup-delay"]
+        worker_id = new_worker_id()
+        # The beat is written before the first claim, so no task of this worker is ever seen without it.
+        heartbeat = Heartbeat(worker_id)
+        heartbeat.start()
+        heartbeat.first_beat.wait(timeout=30)
+        worker_args = [
+            "--queue-name",
+            "*",
+            "--interval",
+            str(options["interval"]),
+            "--no-startup-delay",
+            "--worker-id",
+            worker_id,
+        ]
         stop = threading.Event()
         if options["batch"]:
             if not options["no_schedule"]:
@@ -33,3 +47,4 @@ class Command(BaseCommand):
             call_command("db_worker", *worker_args)
         finally:
             stop.set()
+            heartbeat.stop()

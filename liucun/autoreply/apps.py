@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AutoreplyConfig(AppConfig):
+    name = "liucun.autoreply"
+    label = "autoreply"
+    verbose_name = "Reply rules"

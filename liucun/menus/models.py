@@ -1,0 +1,140 @@
+"""Custom menus: named drafts, the history of what was sent to WeChat, the last read-back, button names,
+and the click statistics read model (rebuilt from the event store like every read model, ADR 15).
+
+Buttons are stored in WeChat's own JSON shape (`[{"name", "type", "key"...} or {"name", "sub_button"}]`),
+so what is shown, compared and re-published is exactly what WeChat was (or would be) sent.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from liucun.accounts.models import OfficialAccount
+
+DRAFT_NAME_MAX = 60
+# A view button's EventKey is its URL (at most 1024 bytes, so at most 1024 characters).
+BUTTON_KEY_MAX = 1024
+
+
+class MenuDraft(models.Model):
+    """A menu being prepared; an account keeps several, by name. Publishing copies it into history."""
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="menu_drafts")
+    name = models.CharField(max_length=DRAFT_NAME_MAX)
+    buttons = models.JSONField(default=list)
+    created_by = models.CharField(max_length=150, blank=True, default="")
+    updated_by = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "name"], name="menudraft_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PublishKind(models.TextChoices):
+    DEFAULT = "default", _("default menu")
+    CONDITIONAL = "conditional", _("conditional menu")
+    DELETE = "delete", _("all menus deleted")
+    DELETE_CONDITIONAL = "delete_conditional", _("conditional menu deleted")
+
+
+class PublishedMenu(models.Model):
+    """One change sent to WeChat: what (the buttons, and the tag for a conditional menu), who, when, and
+    WeChat's answer. Refused attempts are kept too (ok=False), so the history says what failed and why."""
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="published_menus")
+    kind = models.CharField(max_length=20, choices=PublishKind.choices)
+    buttons = models.JSONField(default=list)
+    draft_name = models.CharField(max_length=DRAFT_NAME_MAX, blank=True, default="")
+    # The rule of a conditional menu: WeChat's tag id, and the tag's name when it was published.
+    tag_wechat_id = models.IntegerField(null=True, blank=True)
+    tag_name = models.CharField(max_length=64, blank=True, default="")
+    menu_id = models.CharField(max_length=32, blank=True, default="")  # WeChat's menuid (conditional)
+    restored_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_by = models.CharField(max_length=150)
+    published_at = models.DateTimeField(auto_now_add=True)
+    ok = models.BooleanField()
+    answer = models.CharField(max_length=500)  # "ok", or WeChat's errcode and message
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "-id"], name="publishedmenu_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.published_by} at {self.published_at}"
+
+
+class MenuReading(models.Model):
+    """The last menu/get answer per account: what WeChat showed fans when it was read ("in WeChat now")."""
+
+    account = models.OneToOneField(OfficialAccount, on_delete=models.CASCADE, related_name="+")
+    buttons = models.JSONField(default=list)  # the default menu; [] when WeChat has none
+    conditional = models.JSONField(default=list)  # [{"menu_id", "tag_wechat_id", "platform", "buttons"}]
+    read_by = models.CharField(max_length=150)
+    read_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"menu read at {self.read_at}"
+
+
+class ButtonName(models.Model):
+    """What a button key (or a view button's URL) is called, so the console shows a click by its name.
+
+    Names from published menus replace earlier ones; a draft only names keys nothing published named.
+    """
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=BUTTON_KEY_MAX)
+    name = models.CharField(max_length=60)
+    published = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "key"], name="buttonname_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.name}"
+
+
+class MenuClickDay(models.Model):
+    """Menu taps of one account on one day (the site's time zone) on one button: a CLICK's key or a VIEW's
+    URL. `fans` is the number of distinct fans that day (the rows of MenuClickFan)."""
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    button = models.CharField(max_length=BUTTON_KEY_MAX)
+    clicks = models.IntegerField(default=0)
+    fans = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day", "button"], name="menuclickday_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.button}: {self.clicks} clicks, {self.fans} fans"
+
+
+class MenuClickFan(models.Model):
+    """That a fan tapped a button on a day: one row per (account, day, button, openid), so unique fans per
+    day and over any period are exact counts, never estimates."""
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    button = models.CharField(max_length=BUTTON_KEY_MAX)
+    openid = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "day", "button", "openid"], name="menuclickfan_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "day", "openid"], name="menuclickfan_period")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.button} {self.openid}"
