@@ -36,14 +36,16 @@ def test_giveaway_fans_leave_far_sooner() -> None:
     population = Population(DEMO, appid="wx0000000000000002", seed=1)
     actions = _history(population, 60, answer=True)  # isolate the giveaway effect from unanswered questions
     follows = {a.openid: a for a in actions if a.action == "follow" and a.reason.startswith("channel")}
+    unfollows: dict[str, list[float]] = {}
+    for a in actions:
+        if a.action == "unfollow":
+            unfollows.setdefault(a.openid, []).append(a.time)
     left_within_week = Counter()
     joined = Counter()
     for openid, follow in follows.items():
         channel = population.fans[openid].channel
         joined[channel.giveaway] += 1
-        if any(
-            a.openid == openid and a.action == "unfollow" and a.time - follow.time < 7 * DAY for a in actions
-        ):
+        if any(t - follow.time < 7 * DAY for t in unfollows.get(openid, ())):
             left_within_week[channel.giveaway] += 1
     assert left_within_week[True] / joined[True] > 5 * left_within_week[False] / joined[False]
     reasons = Counter(a.reason for a in actions if a.action == "unfollow")
