@@ -102,8 +102,10 @@ def start_demo(children: list[subprocess.Popen[bytes]], *, liucun_url: str) -> D
     seed_inbox(OfficialAccount.objects.get(appid=DEMO_APPID))
     seed_rules(OfficialAccount.objects.get(appid=DEMO_APPID))
     try:
-        _start_population(http, demo, liucun_url)
-        seed_menus(OfficialAccount.objects.get(appid=DEMO_APPID))  # wxsim has the account only from here
+        _register_account(http, demo, liucun_url)
+        # Before the replay starts: its accelerated clock would expire each access token as it is issued.
+        seed_menus(OfficialAccount.objects.get(appid=DEMO_APPID))
+        _start_population(http, demo)
     except httpx.HTTPError as exc:
         return DemoSetup([f"demo: wxsim at {wxsim_url} refused the demo set-up ({exc}); no demo traffic"])
     return DemoSetup(
@@ -124,7 +126,7 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _start_population(http: httpx.Client, demo: dict[str, Any], liucun_url: str) -> None:
+def _register_account(http: httpx.Client, demo: dict[str, Any], liucun_url: str) -> None:
     http.post(
         "/wxsim/accounts",
         json={
@@ -138,6 +140,9 @@ def _start_population(http: httpx.Client, demo: dict[str, Any], liucun_url: str)
             "callback_url": f"{liucun_url}/wechat/{DEMO_APPID}/callback",
         },
     ).raise_for_status()
+
+
+def _start_population(http: httpx.Client, demo: dict[str, Any]) -> None:
     http.post(
         "/wxsim/population",
         json={
