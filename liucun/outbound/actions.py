@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from liucun.accounts.models import OfficialAccount
 from liucun.accounts.wechat_api import client_for
 from liucun.fans.models import Fan
+from liucun.jobs.models import stalled_after
 from liucun.outbound import content as bodies
 from liucun.outbound.models import OutboundMessage, Source, Status
 from liucun.outbound.refusals import KeyRequired, KeyReused, NotResendable, WindowClosed
@@ -34,8 +35,6 @@ log = logging.getLogger(__name__)
 
 KEY_MAX_CHARS = 100
 MAX_ATTEMPTS = 5
-# A send claimed this long ago with no outcome recorded: its worker died, perhaps after WeChat took it.
-STALLED_AFTER = timedelta(minutes=5)
 # A queued row whose task has not run for this long: the task was lost (or the queue is that far behind).
 LOST_AFTER = timedelta(minutes=5)
 # WeChat answered but did not deliver: busy, or too many calls this minute.
@@ -232,8 +231,9 @@ def _finish(message: OutboundMessage, status: str, **fields: Any) -> OutboundMes
 
 
 def mark_stalled(now: datetime | None = None) -> int:
-    """Sends claimed more than STALLED_AFTER ago with no outcome: their worker died. Unknown, never resent."""
-    cutoff = (now or _now()) - STALLED_AFTER
+    """Sends claimed longer ago than the jobs' stalled threshold (LIUCUN_JOB_STALLED_AFTER_SECONDS) with no
+    outcome: their worker died, perhaps after WeChat took it. Unknown, never resent."""
+    cutoff = (now or _now()) - stalled_after()
     return OutboundMessage.objects.filter(status=Status.SENDING, attempted_at__lt=cutoff).update(
         status=Status.UNKNOWN, error=_unknown_sentence()
     )

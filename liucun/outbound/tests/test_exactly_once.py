@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.db import close_old_connections
 
+from liucun.jobs.models import stalled_after
 from liucun.outbound import actions
 from liucun.outbound.models import OutboundMessage, Status
 from liucun.outbound.tests.conftest import Scene
@@ -110,7 +111,7 @@ def test_a_worker_killed_mid_send_is_unknown_and_never_resent(
     OutboundMessage.objects.filter(pk=message.pk).update(status=Status.SENDING, error="")
 
     assert actions.mark_stalled() == 0  # not stalled yet: the worker might still be waiting on WeChat
-    later = datetime.now(UTC) + actions.STALLED_AFTER + timedelta(seconds=1)
+    later = datetime.now(UTC) + stalled_after() + timedelta(seconds=1)
     assert actions.mark_stalled(now=later) == 1
     assert actions.requeue_lost(now=later) == 0
     assert actions.send_now(message.pk).status == Status.UNKNOWN
@@ -191,7 +192,7 @@ def test_the_periodic_pass_runs_only_when_sends_are_pending(scene: Scene) -> Non
     message = _queue(scene)
     assert periodic.enqueue() == 1
     OutboundMessage.objects.filter(pk=message.pk).update(
-        status=Status.SENDING, attempted_at=datetime.now(UTC) - actions.STALLED_AFTER - timedelta(seconds=1)
+        status=Status.SENDING, attempted_at=datetime.now(UTC) - stalled_after() - timedelta(seconds=1)
     )
     assert sweep.call() == {"unknown": 1, "requeued": 0}
     assert periodic.enqueue() == 0
