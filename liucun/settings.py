@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "liucun.inbox",
     "liucun.servicehours",
     "liucun.autoreply",
+    "liucun.analytics",
     "liucun.console",
 ]
 

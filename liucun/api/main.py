@@ -92,6 +92,7 @@ api.add_router("/", channel_router)
 api.add_router("/", "liucun.api.outbound_routes.router")
 api.add_router("/", "liucun.api.inbox_routes.router")
 api.add_router("/", "liucun.api.rule_routes.router")
+api.add_router("/", "liucun.api.report_routes.router")
 
 
 @api.exception_handler(PermissionError)

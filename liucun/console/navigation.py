@@ -8,6 +8,7 @@ from django.http import HttpRequest
 # First matching prefix wins; a view may still pass its own "nav" in the context, which takes precedence.
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("overview", "overview"),
+    ("reports", "reports"),
     ("fan", "fans"),
     ("saved-filter", "fans"),
     ("tag", "tags"),
@@ -36,6 +37,17 @@ def section_of(url_name: str) -> str:
     return ""
 
 
-def nav(request: HttpRequest) -> dict[str, str]:
+def nav(request: HttpRequest) -> dict[str, object]:
     match = getattr(request, "resolver_match", None)
-    return {"nav": section_of(match.url_name or "") if match is not None else ""}
+    if match is None:
+        return {"nav": ""}
+    if match.url_name in ("report", "report-csv"):
+        # Each report has its own sidebar entry.
+        return {"nav": f"report-{match.kwargs.get('name', '')}", "report_links": _report_links()}
+    return {"nav": section_of(match.url_name or ""), "report_links": _report_links()}
+
+
+def _report_links() -> list[tuple[str, object]]:
+    from liucun.analytics.report import specs  # registered by the apps' reports.py at start-up
+
+    return [(spec.name, spec.title) for spec in specs()]
