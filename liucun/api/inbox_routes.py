@@ -91,7 +91,16 @@ class NoteOut(Schema):
 class ReplyIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=2048, description='a text, or "/shortcut" of a canned reply')
+    text: str | None = Field(
+        None, min_length=1, max_length=2048, description='a text, or "/shortcut" of a canned reply'
+    )
+    message: dict[str, Any] | None = Field(
+        None,
+        description="instead of text: a customer-service message body as WeChat's message/custom/send takes "
+        'it without touser, e.g. {"msgtype": "image", "image": {"media_id": "..."}} or {"msgtype": "news", '
+        '"news": {"articles": [{"title", "description", "url", "picurl"}]}}; '
+        "checked against WeChat's limits",
+    )
     key: str = Field(min_length=1, max_length=90, description="idempotency key: the same key sends once")
     seen_replies: int | None = Field(
         None,
@@ -313,19 +322,22 @@ def add_note(request: HttpRequest, appid: str, openid: str, payload: NoteIn | No
 @router.post(
     "/accounts/{appid}/conversations/{openid}/replies",
     response=ReplyOut,
-    summary="Reply to the fan (a customer-service text message, once per key)",
+    summary="Reply to the fan (a customer-service text, image or article link, once per key)",
     description="Refused with the reason (409) when the fan's 48-hour window does not allow it. "
     "The delivery is in the outbound log: GET /api/accounts/{appid}/fans/{openid}/messages.",
 )
 def reply(request: HttpRequest, appid: str, openid: str, payload: ReplyIn | None = None) -> dict[str, Any]:
     account = account_for(request, appid, Role.AGENT)
     body = _body(payload, '{"text": "...", "key": "..."}')
+    if (body.text is None) == (body.message is None):
+        raise HttpError(422, "give either text or message")
     message = actions.reply(
         principal(request).user,
         _conversation(account, openid),
-        text=body.text,
+        text=body.text or "",
         key=body.key,
         seen_replies=body.seen_replies,
+        message=body.message,
     )
     return {"id": message.pk, "status": message.status, "idempotency_key": message.idempotency_key}
 

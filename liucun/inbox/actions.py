@@ -186,11 +186,14 @@ def reply(
     actor: AbstractBaseUser,
     conversation: Conversation,
     *,
-    text: str,
+    text: str = "",
     key: str,
     seen_replies: int | None = None,
+    message: dict[str, Any] | None = None,
 ) -> Any:
-    """Send a text reply through the outbound log, once per composer key.
+    """Send a reply through the outbound log, once per composer key: a text (a "/shortcut" expands to its
+    canned reply) or `message`, a customer-service body such as an image or a news article, which the
+    outbound app checks against WeChat's limits.
 
     The same key again (a double click, a retried request) returns the first send. A composer shown
     before someone else's reply (seen_replies behind) is refused: two agents answering the same question
@@ -199,9 +202,13 @@ def reply(
     from liucun.outbound.actions import queue_message
     from liucun.outbound.models import OutboundMessage
 
-    text = expand_shortcut(conversation.account_id, text).strip()
-    if not text:
-        raise InboxRefused(_("text: write something to send."))
+    if message is None or message.get("msgtype") == "text":
+        if message is not None:
+            text = str((message.get("text") or {}).get("content", ""))
+        text = expand_shortcut(conversation.account_id, text).strip()
+        if not text:
+            raise InboxRefused(_("text: write something to send."))
+        message = {"msgtype": "text", "text": {"content": text}}
     outbound_key = f"inbox:{key.strip()}" if key.strip() else ""
     now = _now()
     with serialized_writes(), transaction.atomic():
@@ -218,7 +225,7 @@ def reply(
         message = queue_message(
             account_id=locked.account_id,
             openid=locked.openid,
-            content={"msgtype": "text", "text": {"content": text}},
+            content=message,
             key=outbound_key,
             source="agent",
             staff_id=actor.pk,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from liucun.accounts.models import OfficialAccount
+from liucun.console.composer import composed
 from liucun.console.scope import ConsoleRequest, account_page
 from liucun.fans.models import Fan
 from liucun.inbox import actions, queries
@@ -109,9 +110,9 @@ def send_reply(request: ConsoleRequest, account: OfficialAccount, openid: str) -
     actions.reply(
         request.user,
         conversation,
-        text=request.POST.get("text", ""),
         key=request.POST.get("key", ""),
         seen_replies=int(seen) if seen.isdigit() else None,
+        message=composed(request.POST, text_field="text"),
     )
     return _back(account, openid)
 

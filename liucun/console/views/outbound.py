@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from liucun.accounts.models import OfficialAccount
+from liucun.console.composer import KINDS as COMPOSER_KINDS
+from liucun.console.composer import composed
 from liucun.console.scope import ConsoleRequest, account_page
 from liucun.fans.models import Fan
 from liucun.outbound import actions
@@ -28,7 +30,6 @@ from liucun.refusals import Refused
 from liucun.staff.models import Role
 
 TEMPLATE = "console/partials/fan_outbound.html"
-COMPOSER_KINDS = ("text", "image", "news")
 
 
 @account_page(Role.AGENT)
@@ -85,19 +86,6 @@ def fan_send_again(
         messages.info(request, _outcome(message))
         return redirect("console:fan", appid=account.appid, openid=fan.openid)
     return _render(request, account, fan, outcome=_outcome(message), outcome_ok=message.status == Status.SENT)
-
-
-def composed(form: Any) -> dict[str, Any]:
-    """The composer's fields as a message body; the outbound app checks it against WeChat's limits."""
-    kind = form.get("kind", "text")
-    if kind == "image":
-        return {"msgtype": "image", "image": {"media_id": form.get("media_id", "").strip()}}
-    if kind == "news":
-        article = {name: form.get(name, "").strip() for name in ("title", "description", "url", "picurl")}
-        return {"msgtype": "news", "news": {"articles": [article]}}
-    if kind == "text":
-        return {"msgtype": "text", "text": {"content": form.get("content", "")}}
-    return {"msgtype": str(kind)[:40]}
 
 
 def _fan(account: OfficialAccount, openid: str) -> Fan:

@@ -151,3 +151,34 @@ def test_a_send_after_the_window_closed_is_refused_with_the_explanation(desk: De
     # The composer is replaced by the explanation while the window is closed.
     page = client.get(desk.url("conversation")).content.decode()
     assert 'id="composer"' not in page and "more than 48 hours ago" in page
+
+
+def test_an_agent_answers_with_an_image_and_an_article_link_from_the_inbox_and_the_api(desk: Desk) -> None:
+    desk.fan_writes("有门店照片吗？")
+    client = logged_in(desk.li)
+    image = {**desk.composer(client), "kind": "image", "media_id": "MEDIA_store_photo_1", "text": ""}
+    assert client.post(desk.url("conversation-reply"), image).status_code == 302
+    article = {
+        "title": "门店指南",
+        "url": "https://shop.example.cn/stores",
+        "description": "地址与营业时间",
+        "picurl": "https://shop.example.cn/cover.jpg",
+    }
+    api_url = f"/api/accounts/{desk.account.appid}/conversations/{desk.openid}/replies"
+    body = {"key": "api-news-1", "message": {"msgtype": "news", "news": {"articles": [article]}}}
+    answer = client.post(api_url, body, content_type="application/json")
+    assert answer.status_code == 200, answer.content
+    assert run_deliveries() == ["sent", "sent"]
+    assert desk.received() == [
+        {"msgtype": "image", "image": {"media_id": "MEDIA_store_photo_1"}},
+        {"msgtype": "news", "news": {"articles": [article]}},
+    ]
+    both = client.post(
+        api_url, {"key": "k2", "text": "x", "message": text("y")}, content_type="application/json"
+    )
+    assert both.status_code == 422
+    neither = client.post(api_url, {"key": "k3"}, content_type="application/json")
+    assert neither.status_code == 422
+    bad = {**desk.composer(client), "kind": "news", "title": "", "url": "not a link"}
+    client.post(desk.url("conversation-reply"), bad)  # refused with the field named, nothing queued
+    assert OutboundMessage.objects.filter(account=desk.account).count() == 2
