@@ -8,12 +8,19 @@ import itertools
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from liucun.analytics.periods import NO_CHANNEL, ReportQuery, ReportRefused, parse_query, today
+from liucun.accounts.models import OfficialAccount
+from liucun.analytics.periods import NO_CHANNEL, ReportQuery, ReportRefused, day_start, parse_query, today
 from liucun.analytics.report import Column, Report, specs
 from liucun.analytics.running import csv_chunks
 from liucun.console.tests.conftest import add_fans, logged_in, make_user, member
+from liucun.events.kinds import FOLLOW, UNFOLLOW
+from liucun.readmodels.runner import run_all
+from liucun.readmodels.tests.support import add_event
 from liucun.staff.models import Role
 from liucun.testing.factories import make_account
 
@@ -119,3 +126,37 @@ def test_an_unknown_report_is_404() -> None:
     assert index.status_code == 200
     for spec in specs():
         assert reverse("console:report", args=[account.appid, spec.name]).encode() in index.content
+
+
+def _history(account: OfficialAccount, fans: int, channels: int) -> None:
+    """Follows over the last two weeks through `channels` QR scenes, a third unfollowing, texts and taps."""
+    start = day_start(today() - timedelta(days=13))
+    for n in range(fans):
+        openid = f"oQ{account.pk}x{n:04d}"
+        at = start + timedelta(hours=7 * n)
+        add_event(account, openid, FOLLOW, at, channel=f"scene_{n % channels}")
+        add_event(account, openid, "text", at + timedelta(minutes=5))
+        if n % 3 == 0:
+            add_event(account, openid, UNFOLLOW, at + timedelta(hours=30))
+    run_all()
+
+
+def _queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", [spec.name for spec in specs()])
+def test_a_report_reads_in_the_same_number_of_queries_for_more_fans_and_channels(name: str) -> None:
+    """An N+1 (a query per fan, per row or per channel) shows as a count that grows with the history."""
+    measured = []
+    for fans, channels in ((6, 2), (30, 6)):
+        account = make_account()
+        _history(account, fans, channels)
+        client = logged_in(member(make_user(f"op{fans}"), account, Role.OPERATOR))
+        url = reverse(f"api:report_{name.replace('-', '_')}", args=[account.appid])
+        _queries(client, url)  # warm per-process caches (channel labels, settings)
+        measured.append(_queries(client, url))
+    assert measured[0] == measured[1], f"{name}: {measured[0]} queries for 6 fans, {measured[1]} for 30"
