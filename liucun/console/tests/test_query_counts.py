@@ -118,6 +118,7 @@ def url_for(pattern: URLPattern, account: OfficialAccount, ids: dict[str, Any], 
         "prefix": ids["token_prefix"],
         "invitation_id": ids["invitation"],
         "filter_id": ids.get("saved_filter", 0),
+        "name": "growth",  # every report is walked by analytics/tests/test_framework.py
         **{n: ids[n] for n in ("channel_id", "qrcode_id", "message_id", "rule_id", "draft_id",
                                "published_id", "menu_id")},
     }  # fmt: skip

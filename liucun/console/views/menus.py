@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from liucun.accounts.models import OfficialAccount
 from liucun.console.scope import ConsoleRequest, account_page
+from liucun.fans.queries import recent_fans
 from liucun.menus import actions, queries, spec
 from liucun.menus.models import MenuDraft, MenuReading, PublishedMenu, PublishKind
 from liucun.menus.spec import MenuRefused
@@ -260,7 +261,9 @@ def try_match_page(request: ConsoleRequest, account: OfficialAccount) -> HttpRes
     openid = request.GET.get("openid", "").strip()
     buttons = actions.try_match(account, openid) if openid else None
     return render(
-        request, "console/menu_trymatch.html", {"nav": "menus", "openid": openid, "buttons": buttons}
+        request,
+        "console/menu_trymatch.html",
+        {"nav": "menus", "openid": openid, "buttons": buttons, "recent_fans": recent_fans(account.pk)},
     )
 
 

@@ -23,6 +23,7 @@ from liucun.autoreply.queries import rules_by_trigger
 from liucun.autoreply.trying import KINDS, probe_for, try_message
 from liucun.autoreply.validation import CONTENT_TYPES, REPLIES_MAX, RuleInvalid
 from liucun.console.scope import ConsoleRequest, account_page
+from liucun.fans.queries import recent_fans
 from liucun.refusals import Refused
 from liucun.servicehours.hours import CHINA
 from liucun.staff.models import Role
@@ -34,7 +35,12 @@ REPLY_FIELDS = ("text", "media_id", "title", "description", "url", "picurl")
 
 @account_page(Role.AGENT)
 def rules_page(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
-    context = {"nav": "rules", "groups": rules_by_trigger(account), "kinds": KINDS}
+    context = {
+        "nav": "rules",
+        "groups": rules_by_trigger(account),
+        "kinds": KINDS,
+        "recent_fans": recent_fans(account.pk),
+    }
     return render(request, "console/rules.html", context)
 
 
