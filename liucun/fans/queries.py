@@ -225,4 +225,4 @@ def recent_fans(account_id: int, limit: int = 50) -> list[dict[str, Any]]:
         .order_by("-last_interaction_at")
         .values("openid", "remark", "channel")[:limit]
     )
-    return list(rows)
+    return [dict(row) for row in rows]

@@ -222,7 +222,7 @@ def reply(
             raise AnsweredMeanwhile(
                 _("A colleague answered this fan while you were writing; read their reply, then send yours.")
             )
-        message = queue_message(
+        sent = queue_message(
             account_id=locked.account_id,
             openid=locked.openid,
             content=message,
@@ -232,7 +232,7 @@ def reply(
             conversation_id=locked.pk,
         )
         _replied(locked, actor, now)
-    return message
+    return sent
 
 
 def _replied(conversation: Conversation, actor: AbstractBaseUser, now: datetime) -> None:
