@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock pyproject.toml | sha1sum | cut -c1-12)
 NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | sha1sum | cut -c1-12)
 
-.PHONY: run test test-sqlite test-postgres lint typecheck install browser messages lock bench-ingest bench-sync bench-fanlist bench-readmodels bench-rules bench-inbox screenshots clean
+.PHONY: run test test-sqlite test-postgres lint typecheck install browser messages lock bench-ingest bench-sync bench-fanlist bench-readmodels bench-rules bench-inbox bench-history bench-reports screenshots clean
 
 $(STAMP):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Liucun needs Python 3.11)"; exit 1; }
@@ -76,6 +76,13 @@ bench-readmodels: install
 bench-inbox: install
 	$(BIN)/python -m bench.inbox
 
+bench-reports: install
+	$(BIN)/python -m bench.reports
+	scripts/with-postgres $(BIN)/python -m bench.reports
+
+bench-history: install
+	$(BIN)/python -m bench.history
+
 ## Two web nodes behind a proxy, two workers, one PostgreSQL; a web node and a worker killed mid-run (docs/deploy.md).
 .PHONY: test-multinode
 test-multinode: install
@@ -83,7 +90,7 @@ test-multinode: install
 
 ## Refresh docs/screenshots/ from the browser tests.
 screenshots: install browser
-	LIUCUN_SCREENSHOTS=docs/screenshots $(BIN)/pytest -p no:cacheprovider -q liucun/console/tests/test_browser.py liucun/console/tests/test_phone_width.py
+	LIUCUN_SCREENSHOTS=docs/screenshots $(BIN)/pytest -p no:cacheprovider -q liucun/console/tests/test_browser.py liucun/console/tests/test_phone_width.py liucun/analytics/tests/test_browser.py
 
 clean:
 	rm -rf $(VENV) node_modules var/test* .mypy_cache .ruff_cache

@@ -82,6 +82,10 @@ INSTALLED_APPS = [
     "liucun.servicehours",
     "liucun.autoreply",
     "liucun.analytics",
+    "liucun.activity",
+    "liucun.pushimpact",
+    "liucun.cohorts",
+    "liucun.reconcile",
     "liucun.console",
 ]
 

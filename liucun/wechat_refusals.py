@@ -86,6 +86,7 @@ SENTENCES: dict[int, Promise] = {
     48006: _("this month's quota resets are used up"),
     49003: _("the openid does not belong to this account"),
     53600: _("WeChat does not know this article id"),
+    61500: _("the date is not written as WeChat expects (YYYY-MM-DD)"),
     61501: _("the date range is not one WeChat reports on"),
     65303: _("a conditional menu needs a default menu first"),
     65320: _("WeChat no longer matches menus by sex, region or language"),

@@ -4,44 +4,35 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from liucun.accounts.models import OfficialAccount
-from liucun.analytics.periods import ReportQuery
-from liucun.analytics.report import Column, Report, ReportSpec, register
-from liucun.readmodels.models import DailyFollows
-
-
-def _placeholder(account: OfficialAccount, query: ReportQuery) -> Report:
-    rows = []
-    days = DailyFollows.objects.filter(account=account, day__gte=query.start, day__lte=query.end)
-    by_day: dict[str, int] = {}
-    for d in days.values("day", "follows"):
-        by_day[d["day"].isoformat()] = by_day.get(d["day"].isoformat(), 0) + d["follows"]
-    for b in query.buckets():
-        rows.append(
-            {
-                "day": b.first,
-                "follows": sum(
-                    v for k, v in by_day.items() if b.first.isoformat() <= k <= b.last.isoformat()
-                ),
-            }
-        )
-    return Report(
-        columns=[Column("day", _("Day"), "date"), Column("follows", _("Follows"))],
-        rows=rows,
-        chart={
-            "xAxis": {"type": "category", "data": [r["day"].isoformat() for r in rows]},
-            "yAxis": {"type": "value"},
-            "series": [{"type": "bar", "data": [r["follows"] for r in rows]}],
-        },
-    )
-
+from liucun.analytics.growth import GROWTH_COLUMNS, RATE_COLUMNS, build_growth, build_unfollow_rate
+from liucun.analytics.report import ReportSpec, register
 
 register(
     ReportSpec(
         "growth",
         _("Growth"),
-        _("New follows per day (placeholder)."),
-        _placeholder,
-        columns_doc=(Column("day", _("Day"), "date"),),
+        _(
+            "New follows (新关注人数, refollows included), unfollows (取消关注人数, those the follower sync "
+            "found included and also shown apart), net follows (净增关注人数) and fans following at the end "
+            "(累积关注人数) per day, week or month; new follows by channel in the chart."
+        ),
+        build_growth,
+        columns_doc=GROWTH_COLUMNS,
+        order=10,
+    )
+)
+
+register(
+    ReportSpec(
+        "unfollow-rate",
+        _("Daily unfollow rate"),
+        _(
+            "日取关率: unfollows of a day over the fans following at its start; a week's or month's is its "
+            "unfollows over the fans following at its start, divided by its days. Compared with the public "
+            "benchmark (mean 0.08 %, most accounts 0.03-0.09 %: Newrank 2017)."
+        ),
+        build_unfollow_rate,
+        columns_doc=RATE_COLUMNS,
+        order=20,
     )
 )

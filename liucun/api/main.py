@@ -93,6 +93,8 @@ api.add_router("/", "liucun.api.outbound_routes.router")
 api.add_router("/", "liucun.api.inbox_routes.router")
 api.add_router("/", "liucun.api.rule_routes.router")
 api.add_router("/", "liucun.api.report_routes.router")
+api.add_router("/", "liucun.api.push_routes.router")
+api.add_router("/", "liucun.api.reconcile_routes.router")
 
 
 @api.exception_handler(PermissionError)

@@ -71,8 +71,11 @@ def _add(spec: ReportSpec) -> None:
     def report(request: HttpRequest, appid: str, query: Any) -> Any:
         account = account_for(request, appid, spec.minimum_role)
         params = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in query.dict().items()}
-        ran, built = running.run(spec, account, params)
-        return running.as_json(spec, ran, built)
+        # Labels, findings and notes in English unless the caller asks for a language, as every API answer.
+        language = translation.get_language() if request.headers.get("Accept-Language") else "en"
+        with translation.override(language):
+            ran, built = running.run(spec, account, params)
+            return running.as_json(spec, ran, built)
 
     # The query's schema is made per report at run time: given as an object, not a string annotation.
     report.__annotations__ = {"request": HttpRequest, "appid": str, "query": Query[schema], "return": Any}  # type: ignore[misc, valid-type]

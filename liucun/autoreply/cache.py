@@ -75,6 +75,12 @@ class MatcherCache:
             self._entries[account_id] = (now + self.check_seconds, matcher)
         return matcher
 
+    def fresh(self, account_id: int) -> Matcher | None:
+        """The account's matcher if it was checked within the interval, else None: never a query, for
+        deciding a batch's replies before its transaction (inbound/actions.py)."""
+        entry = self._entries.get(account_id)
+        return entry[1] if entry is not None and entry[0] > self.clock() else None
+
     def forget(self, account_id: int | None = None) -> None:
         with self._lock:
             if account_id is None:

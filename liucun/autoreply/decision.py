@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from liucun.autoreply.matcher import CompiledRule, Matcher, Probe
@@ -62,6 +63,33 @@ def decide(
     choose: Callable[[int], int] = random.randrange,
     label_of: Callable[[str], str] = str,
 ) -> Decision:
+    if matcher.rules:  # most accounts have none: nothing to look up
+        answered = _by_rules(
+            matcher, probe, now=now, load_fan=load_fan, is_open=is_open, choose=choose, label_of=label_of
+        )
+        if answered is not None:
+            return answered
+    if probe.kind == "event.subscribe" and welcome_text.strip():
+        # The account's plain welcome text answers a follow no rule took (accounts set up before rules).
+        return _welcome(welcome_text)
+    return NOTHING
+
+
+@lru_cache(maxsize=1024)
+def _welcome(text: str) -> Decision:
+    return Decision(reply=TextReply(text))  # immutable: one per text, not one per follow
+
+
+def _by_rules(
+    matcher: Matcher,
+    probe: Probe,
+    *,
+    now: datetime,
+    load_fan: FanLoader,
+    is_open: Callable[[], bool],
+    choose: Callable[[int], int],
+    label_of: Callable[[str], str],
+) -> Decision | None:
     fan: FanFacts | None = None
 
     def facts() -> FanFacts:
@@ -85,10 +113,7 @@ def decide(
         for rule in matcher.fallbacks(probe, open_now):
             if fires(rule):
                 return _answer(rule, facts() if rule.needs_fan else NO_FAN, probe, choose, label_of)
-    if probe.kind == "event.subscribe" and welcome_text.strip():
-        # The account's plain welcome text answers a follow no rule took (accounts set up before rules).
-        return Decision(reply=TextReply(welcome_text))
-    return NOTHING
+    return None
 
 
 def _conditions_hold(conditions: Mapping[str, Any], fan: FanFacts, probe: Probe, now: datetime) -> bool:

@@ -8,7 +8,8 @@ from django.http import HttpRequest
 # First matching prefix wins; a view may still pass its own "nav" in the context, which takes precedence.
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("overview", "overview"),
-    ("reports", "reports"),
+    ("report", "reports"),
+    ("push", "pushes"),
     ("fan", "fans"),
     ("saved-filter", "fans"),
     ("tag", "tags"),
@@ -21,6 +22,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("conversation", "messages"),
     ("rule", "rules"),
     ("menu", "menus"),
+    ("reconcile", "reconcile"),
     ("sync", "sync"),
     ("import", "imports"),
     ("settings", "settings"),

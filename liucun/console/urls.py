@@ -23,6 +23,8 @@ from liucun.console.views import (
     sync,
     tags,
 )
+from liucun.console.views import pushes as push_views
+from liucun.console.views import reconcile as reconcile_views
 
 app_name = "console"
 register_converter(OpenIdConverter, "openid")
@@ -38,6 +40,11 @@ urlpatterns = [
     path("a/<str:appid>/reports/", reports.reports_index, name="reports"),
     path("a/<str:appid>/reports/<slug:name>/", reports.report_page, name="report"),
     path("a/<str:appid>/reports/<slug:name>.csv", reports.report_csv, name="report-csv"),
+    path("a/<str:appid>/pushes/", push_views.push_list, name="push-list"),
+    path("a/<str:appid>/pushes/annotate", push_views.push_annotate, name="push-annotate"),
+    path("a/<str:appid>/pushes/import-csv", push_views.push_import_csv, name="push-import-csv"),
+    path("a/<str:appid>/pushes/import-wechat", push_views.push_import_wechat, name="push-import-wechat"),
+    path("a/<str:appid>/pushes/<int:push_id>/delete", push_views.push_delete, name="push-delete"),
     path("a/<str:appid>/fans/", fans.fan_list, name="fans"),
     path("a/<str:appid>/fans.csv", crm.fans_csv, name="fans-csv"),
     path("a/<str:appid>/fans/<openid:openid>/", fans.fan_detail, name="fan"),
@@ -129,6 +136,8 @@ urlpatterns = [
     path("a/<str:appid>/imports/", crm.imports_page, name="imports"),
     path("a/<str:appid>/imports/<int:job_id>/", crm.import_detail, name="import"),
     path("a/<str:appid>/imports/<int:job_id>/commit", crm.import_commit, name="import-commit"),
+    path("a/<str:appid>/reconcile/", reconcile_views.reconcile_page, name="reconcile"),
+    path("a/<str:appid>/reconcile/pull", reconcile_views.reconcile_pull, name="reconcile-pull"),
     path("a/<str:appid>/sync/", sync.sync_page, name="sync"),
     path("a/<str:appid>/sync/start", sync.sync_start, name="sync-start"),
     path("a/<str:appid>/sync/<int:job_id>/resume", sync.sync_resume, name="sync-resume"),

@@ -1,7 +1,7 @@
 """The one writer of fan state and follow periods (ADR 17): what `fans/lifecycle.py` decides, stored.
 
 Every INSERT into `fans_fan` and `fans_followperiod`, and every UPDATE of a fan's follow and window
-columns, is here, by hand-written SQL on the driver's cursor (ADR 11). Two paths, one set of rules:
+columns, is here, by hand-written SQL on the driver's cursor (ADR 11). Three paths, one set of rules:
 
 - per fan (`record_fan_event`): a callback, or a line of imported history, inside the ingest's
   transaction: read the fan's state (locked on PostgreSQL), apply the event, write the columns that
@@ -10,7 +10,9 @@ columns, is here, by hand-written SQL on the driver's cursor (ADR 11). Two paths
   Liucun never heard of are created in bulk (`executemany` on SQLite, one statement from arrays on
   PostgreSQL), each from the state `apply_event` gives an empty fan for `FOLLOW_FOUND`; fans believed
   gone and those believed following but missing from the list are few, and go through the per-fan
-  write with their sync fact.
+  write with their sync fact;
+- per bulk history load (`insert_new_fans`): fans Liucun had no row for, each with the state
+  `apply_event` gave it from its imported events in order, and the periods `fold_period_changes` kept.
 
 What a sync-found follow sets (the rule is in lifecycle.py): for a fan Liucun believes gone, the sync has
 read user/info (`fans/sync_reading.py` reads every listed fan not known as following), so the follow is
@@ -460,3 +462,65 @@ def _pg_types(table: str) -> dict[str, str]:
 def _chunks(items: list[str]) -> Any:
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
+
+
+# -- fans first seen in a bulk history load ---------------------------------------------------------------
+
+# A follow period kept in memory until its fan is stored: values in `_PERIOD_COLUMNS` order after the fan
+# id (followed_at, unfollowed_at, channel, follow_source, unfollow_source).
+PendingPeriod = list[Any]
+
+
+def fold_period_changes(periods: list[PendingPeriod], changes: list[PeriodChange], source: str) -> None:
+    """Keep in memory what `_apply` writes for `changes`, for a fan that is not stored yet: an open adds
+    a period; a close ends the open period with the latest start, or records one with no known start."""
+    for change in changes:
+        if change.action == "open":
+            periods.append([change.at, None, change.channel, source, ""])
+            continue
+        open_ones = [p for p in periods if p[1] is None]
+        if open_ones:
+            latest = max(open_ones, key=lambda p: p[0])
+            latest[1], latest[4] = change.at, source
+        else:
+            periods.append([None, change.at, "", "", source])
+
+
+def insert_new_fans(
+    sql: Sql,
+    cursor: Any,
+    *,
+    account_id: int,
+    fans: Sequence[tuple[str, FanState, list[PendingPeriod]]],
+    now: datetime,
+    chunk: int = 20_000,
+) -> dict[str, int]:
+    """Store fans Liucun had no row for, each with the state `apply_event` gave it from its history and
+    its follow periods; returns openid -> id of the fans this call created.
+
+    A fan that exists by now (created by a callback meanwhile) is skipped and left out of the result, so
+    the caller can apply its history the per-fan way. On SQLite the caller holds the write lock, so the
+    fans it checked for are still missing.
+    """
+    empty = sql.json({})
+    created: dict[str, int] = {}
+    for start in range(0, len(fans), chunk):
+        part = fans[start : start + chunk]
+        rows = [
+            _fan_row(sql, (account_id, openid, state), None, now=now, seen_by=None, empty=empty)
+            for openid, state, _ in part
+        ]
+        if sql.postgres:
+            made = bulk_insert(sql, cursor, "fans_fan", _FAN_COLUMNS, rows, returning="openid, id")
+        else:
+            bulk_insert(sql, cursor, "fans_fan", _FAN_COLUMNS, rows)
+            made = _existing(cursor, sql, account_id, [openid for openid, _, _ in part])
+        periods = [
+            [account_id, made[openid], *(sql.dt(v) if k < 2 else v for k, v in enumerate(period))]
+            for openid, _, pending in part
+            if openid in made
+            for period in pending
+        ]
+        bulk_insert(sql, cursor, "fans_followperiod", _PERIOD_COLUMNS, periods)
+        created.update(made)
+    return created

@@ -19,14 +19,14 @@ from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from liucun.autoreply.decision import NOTHING
+from liucun.autoreply.decision import NOTHING, Decision
 from liucun.autoreply.followups import queue_follow_ups
 from liucun.events.models import EventSource
 from liucun.events.store import append_event, find_event
 from liucun.fans.state_store import record_fan_event
 from liucun.inbound.accounts_cache import CallbackAccount
 from liucun.inbound.groupcommit import GroupCommit
-from liucun.inbound.reply_policy import passive_reply_for
+from liucun.inbound.reply_policy import decided_early, passive_reply_for
 from liucun.rawsql import Sql
 from liucun.sqlite_writelock import serialized_writes
 from liucun.wechat.messages import InboundMessage, ScanEvent, SubscribeEvent
@@ -64,12 +64,15 @@ def record_delivery(
 def store_deliveries(deliveries: Sequence[Delivery]) -> list[Outcome | BaseException]:
     """Store a batch in one transaction; on failure fall back to one transaction per delivery."""
     ordered = sorted(range(len(deliveries)), key=lambda i: _lock_order(deliveries[i]))
+    # Answers that need nothing from the database are decided for the whole batch first, before the
+    # write lock is taken (reply_policy.decided_early); the rest inside the transaction, in order.
+    early = {i: _early_answer(deliveries[i]) for i in ordered}
     try:
         with serialized_writes(), transaction.atomic():
             sql = Sql(connection)
             cursor = sql.cursor()
             try:
-                stored = {i: _store_one(cursor, sql, deliveries[i]) for i in ordered}
+                stored = {i: _store_one(cursor, sql, deliveries[i], early[i]) for i in ordered}
             finally:
                 cursor.close()
         return [stored[i] for i in range(len(deliveries))]
@@ -105,25 +108,37 @@ def _lock_order(delivery: Delivery) -> tuple[int, str]:
     return delivery.account.id, delivery.message.from_user
 
 
-def _store_one(cursor: Any, sql: Sql, delivery: Delivery) -> Outcome:
+def _early_answer(delivery: Delivery) -> tuple[Decision, str] | None:
+    # Imported history is not answered: nobody is waiting for a reply to last year's follow.
+    if delivery.source != EventSource.CALLBACK:
+        return NOTHING, ""
+    decision = decided_early(delivery.account, delivery.message, now=delivery.received_at)
+    if decision is None:
+        return None
+    try:
+        return decision, _render(delivery, decision)
+    except Exception:
+        return None  # rendered again in the transaction, which fails the same way as it always has
+
+
+def _render(delivery: Delivery, decision: Decision) -> str:
+    if decision.reply is None:
+        return ""
+    return decision.reply.render(
+        to_user=delivery.message.from_user,
+        from_user=delivery.message.to_user,
+        create_time=int(delivery.received_at.timestamp()),
+    )
+
+
+def _store_one(cursor: Any, sql: Sql, delivery: Delivery, early: tuple[Decision, str] | None) -> Outcome:
     account, message = delivery.account, delivery.message
     wechat_time = datetime.fromtimestamp(message.create_time, tz=UTC)
-    # Imported history is not answered: nobody is waiting for a reply to last year's follow.
-    decision = (
-        passive_reply_for(account, message, cursor=cursor, sql=sql, now=delivery.received_at)
-        if delivery.source == EventSource.CALLBACK
-        else NOTHING
-    )
-    reply = decision.reply
-    reply_xml = (
-        reply.render(
-            to_user=message.from_user,
-            from_user=message.to_user,
-            create_time=int(delivery.received_at.timestamp()),
-        )
-        if reply is not None
-        else ""
-    )
+    if early is None:
+        decision = passive_reply_for(account, message, cursor=cursor, sql=sql, now=delivery.received_at)
+        reply_xml = _render(delivery, decision)
+    else:
+        decision, reply_xml = early
     event_id = append_event(
         cursor,
         sql,

@@ -6,6 +6,8 @@ callbacks can never disagree about what an event means. Re-running an import is 
 keeps its dedupe key, so what is already stored is skipped.
 
 The file is read with the standard library (mmap + memoryview); Liucun does not need numpy.
+This is `liucun import-history --per-event`, and the reference the bulk path (history_bulk.py), the
+command's default, is tested against.
 """
 
 from __future__ import annotations
@@ -103,6 +105,16 @@ class HistoryFile:
         self._file.close()
 
 
+def check_account(history: HistoryFile, account: CallbackAccount) -> None:
+    """Refuse a file written for another account: its openids mean nothing there."""
+    header = history.header
+    if header["appid"] != account.appid or header["original_id"] != account.original_id:
+        raise HistoryFileError(
+            f"the file is for {header['appid']} ({header['original_id']}), "
+            f"not {account.appid} ({account.original_id})"
+        )
+
+
 def import_history(
     history: HistoryFile,
     account: CallbackAccount,
@@ -112,11 +124,7 @@ def import_history(
     limit: int | None = None,
     progress: Callable[[ImportStats], None] | None = None,
 ) -> ImportStats:
-    if history.header["appid"] != account.appid or history.header["original_id"] != account.original_id:
-        raise HistoryFileError(
-            f"the file is for {history.header['appid']} ({history.header['original_id']}), "
-            f"not {account.appid} ({account.original_id})"
-        )
+    check_account(history, account)
     stats = ImportStats()
     end = history.events if limit is None else min(history.events, start + limit)
     for chunk in _chunks(start, end, batch):

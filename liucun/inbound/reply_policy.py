@@ -4,6 +4,12 @@ Called by inbound/actions._store_one inside the batch's transaction, on the batc
 compiled matcher comes from the process cache (a version check at most once a second per account), the
 fan row is read only when a candidate rule has conditions or placeholders, and service hours are read
 (cached per process) only when the account has an out-of-hours rule.
+
+`decided_early` is the same decision taken before the batch's transaction, for the deliveries whose
+answer needs nothing from the database (no condition, no placeholder, a matcher checked within the
+last second): the whole batch's matching then runs in one tight loop, where the compiled rules stay in
+the CPU's caches, instead of between the SQL statements of each delivery, which evicted them and made
+the same matching cost several times as much (docs/performance.md, "Reply rules").
 """
 
 from __future__ import annotations
@@ -49,3 +55,32 @@ def passive_reply_for(
             "reply rules failed for appid=%s kind=%s; answering nothing", account.appid, message.kind
         )
         return NOTHING
+
+
+class _NeedsTheDatabase(Exception):
+    """The decision reads the fan row or a channel's name: it is taken inside the transaction."""
+
+
+def _needs_the_database(*_args: object) -> Any:
+    raise _NeedsTheDatabase
+
+
+def decided_early(account: CallbackAccount, message: InboundMessage, *, now: datetime) -> Decision | None:
+    """The decision `passive_reply_for` would take, when it needs neither the fan row, a channel's name
+    nor the rules' version check (service hours come from their own per-process cache); else None."""
+    matcher = matchers.fresh(account.id)
+    if matcher is None:
+        return None  # the version check is a query: the transaction makes it
+    try:
+        return decide(
+            matcher,
+            probe_of(message),
+            now=now,
+            load_fan=_needs_the_database,
+            is_open=lambda: is_open(account.id, now),
+            welcome_text=account.welcome_text,
+            label_of=_needs_the_database,
+        )
+    except Exception:
+        # _NeedsTheDatabase, or a fault: decided again in the transaction, which logs a fault once.
+        return None

@@ -2,8 +2,9 @@
 
 The runner (readmodels/runner.py) calls `prepare` (reads only) and then `apply` inside the transaction
 that also moves the consumer's watermark, so a batch is either folded in and marked read, or neither.
-`reset` empties the tables for a rebuild, which then replays every event from the first; a consumer is
-correct when that replay gives the same rows as the incremental runs did.
+`reset` empties the tables for a rebuild, which then replays every event from the first, or fills them
+set-based (`rebuild_bulk`, ADR 21); a consumer is correct when either gives the same rows as the
+incremental runs did.
 """
 
 from __future__ import annotations
@@ -60,14 +61,42 @@ class Consumer:
     def reset(self) -> None:
         raise NotImplementedError
 
+    # A rebuild replays every event through prepare/apply, a few thousand events a second. A consumer
+    # may instead fill its tables with set-based SQL (INSERT ... SELECT ... GROUP BY, window functions),
+    # which a year of a million-fan account needs. The runner then calls, in order:
+    #   prepare_bulk(last_id)  outside any write transaction (on SQLite: without the write lock that
+    #                          callbacks wait for): the heavy reading, e.g. into TEMP tables;
+    #   rebuild_bulk(last_id)  inside the one transaction that also empties the tables (reset) and
+    #                          moves the watermark to last_id: fills the tables from every event with
+    #                          id <= last_id (all of them visible or never to be) and returns True;
+    #   finish_bulk()          after that transaction, committed or not: drop what prepare_bulk made.
+    # Its rows must equal what replaying the same events gives (test it); incremental runs carry on
+    # from last_id. A consumer that returns False from rebuild_bulk is replayed event by event.
+
+    def prepare_bulk(self, last_id: int) -> None:
+        return None
+
+    def rebuild_bulk(self, last_id: int) -> bool:
+        return False
+
+    def finish_bulk(self) -> None:
+        return None
+
+    def supports_bulk(self) -> bool:
+        return type(self).rebuild_bulk is not Consumer.rebuild_bulk
+
 
 def event_rows(
-    events: QuerySet[Event], payload_fields: tuple[str, ...] = (), order: tuple[str, ...] = ("id",)
+    events: QuerySet[Event],
+    payload_fields: tuple[str, ...] = (),
+    order: tuple[str, ...] = ("id",),
+    limit: int | None = None,
 ) -> list[EventRow]:
-    """The rows of `events` as EventRow, in id order unless told otherwise."""
+    """The rows of `events` as EventRow, in id order unless told otherwise; the first `limit` of them."""
     extracted = {f"_f_{name}": KT(f"payload__{name}") for name in payload_fields}
     columns = ["id", "account_id", "openid", "kind", "wechat_time", "source", *extracted]
-    query = events.annotate(**extracted).order_by(*order).values_list(*columns).query
+    selected = events.annotate(**extracted).order_by(*order).values_list(*columns)
+    query = (selected[:limit] if limit is not None else selected).query
     # The ORM writes the SQL; rows are read without its per-value converters, which cost more than the
     # query on a rebuild of millions of events.
     statement, params = query.sql_with_params()

@@ -14,6 +14,9 @@ Most events are later than everything the fan did before: they are classified fr
 cursor (FollowFanCursor) without a query. An event older than the fan's latest one (a backdated import,
 a late retry) may change how the fan's later events count; for those the fan's lifecycle events are read
 back (event_fan_timeline index) and the fan's counts are replaced by the difference with and without it.
+
+A rebuild from zero does not replay: daily_follows_bulk.py computes the same rows and cursors with window
+functions in a few statements (Consumer.rebuild_bulk), and incremental runs carry on from there.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from django.db import connection
 from liucun.events.kinds import FOLLOW, LIFECYCLE_KINDS, UNFOLLOW
 from liucun.events.models import Event
 from liucun.rawsql import Sql
+from liucun.readmodels import daily_follows_bulk
 from liucun.readmodels.consumer import Consumer, EventRow, event_rows
 from liucun.readmodels.models import DailyFollows, FollowFanCursor
 from liucun.wechat.messages import QR_SCENE_PREFIX
@@ -98,6 +102,7 @@ class DailyFollowsConsumer(Consumer):
 
     def __init__(self, time_zone: str | None = None) -> None:
         self.tz = ZoneInfo(time_zone or settings.TIME_ZONE)
+        self._staged_upto: int | None = None  # the last_id prepare_bulk staged rows for
 
     def fingerprint(self) -> str:
         # Days depend on the time zone: tables built in another zone must be rebuilt, not extended.
@@ -106,6 +111,20 @@ class DailyFollowsConsumer(Consumer):
     def reset(self) -> None:
         DailyFollows.objects.all().delete()
         FollowFanCursor.objects.all().delete()
+
+    def prepare_bulk(self, last_id: int) -> None:
+        daily_follows_bulk.stage(last_id, self.tz)
+        self._staged_upto = last_id
+
+    def rebuild_bulk(self, last_id: int) -> bool:
+        if self._staged_upto != last_id:
+            self.prepare_bulk(last_id)
+        daily_follows_bulk.copy()
+        return True
+
+    def finish_bulk(self) -> None:
+        daily_follows_bulk.drop()
+        self._staged_upto = None
 
     def prepare(self, events: Sequence[EventRow]) -> _Plan:
         cursors = self._load_cursors(events)

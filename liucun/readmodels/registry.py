@@ -10,11 +10,23 @@ class UnknownConsumer(LookupError):
 
 
 def consumers() -> list[Consumer]:
+    from liucun.activity.consumer import ActivityConsumer
+    from liucun.analytics.following import FollowingConsumer
+    from liucun.cohorts.consumer import StaysConsumer
     from liucun.inbox.consumer import ConversationsConsumer
     from liucun.menus.clicks import MenuClicksConsumer
+    from liucun.pushimpact.consumer import HourlyFlowsConsumer
     from liucun.readmodels.daily_follows import DailyFollowsConsumer
 
-    return [DailyFollowsConsumer(), MenuClicksConsumer(), ConversationsConsumer()]
+    return [
+        DailyFollowsConsumer(),
+        MenuClicksConsumer(),
+        ConversationsConsumer(),
+        HourlyFlowsConsumer(),
+        ActivityConsumer(),
+        StaysConsumer(),
+        FollowingConsumer(),
+    ]
 
 
 def consumer_named(name: str) -> Consumer:

@@ -31,7 +31,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(*, workers: int = 2, threads: int = 4, env: dict[str, str] | None = None) -> Iterator[str]:
+def running_server(
+    *, workers: int = 2, threads: int = 4, env: dict[str, str] | None = None, start_within: float = 30
+) -> Iterator[str]:
     """`liucun serve` (the production server command) on a free port, on the test database."""
     port = free_port()
     process_env = dict(
@@ -50,7 +52,7 @@ def running_server(*, workers: int = 2, threads: int = 4, env: dict[str, str] | 
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + start_within
         while True:
             if process.poll() is not None:
                 output = process.stdout.read().decode() if process.stdout else ""
@@ -61,7 +63,7 @@ def running_server(*, workers: int = 2, threads: int = 4, env: dict[str, str] | 
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("liucun serve did not come up within 30 s")
+                raise RuntimeError(f"liucun serve did not come up within {start_within:.0f} s")
             time.sleep(0.2)
         yield base
     finally:

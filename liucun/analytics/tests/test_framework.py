@@ -160,3 +160,14 @@ def test_a_report_reads_in_the_same_number_of_queries_for_more_fans_and_channels
         _queries(client, url)  # warm per-process caches (channel labels, settings)
         measured.append(_queries(client, url))
     assert measured[0] == measured[1], f"{name}: {measured[0]} queries for 6 fans, {measured[1]} for 30"
+
+
+@pytest.mark.django_db
+def test_the_api_answers_in_english_unless_a_language_is_asked_for() -> None:
+    account = make_account()
+    operator = logged_in(member(make_user("op"), account, Role.OPERATOR))
+    url = reverse("api:report_growth", args=[account.appid])
+    assert (
+        operator.get(url).json()["columns"][0]["label"]
+        != operator.get(url, headers={"Accept-Language": "zh-hans"}).json()["columns"][0]["label"]
+    )

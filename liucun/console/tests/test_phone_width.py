@@ -287,6 +287,7 @@ def test_every_console_page_fits_a_phone(
         "fan-export",
         "rules-export",
         "channel-qrcode-image",
+        "report-csv",
     }
     assert {"fans", "fan", "messages", "overview", "tags", "audit"} <= {
         n for n, w in seen.items() if w == "fits"

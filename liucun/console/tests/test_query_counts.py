@@ -30,11 +30,12 @@ pytestmark = pytest.mark.django_db
 # Queries per page, measured; a change here is a change a reviewer should see.
 PINNED = {
     "api-tokens": 5, "audit": 6, "blacklist": 5, "canned-replies": 5, "channel": 7, "channel-qrcode-image": 5,
-    "channels": 6, "conversation": 18, "conversation-thread": 9, "fan": 9, "fan-export": 10,
+    "channels": 6, "conversation": 18, "conversation-thread": 9, "fan": 10, "fan-export": 10,
     "fan-outbound": 8, "fans": 12, "fans-csv": 11, "home": 3, "import": 6, "imports": 7, "inbox-metrics": 7,
     "inbox-rows": 13, "inbox-settings": 5, "invitation": 3, "menu-draft": 7, "menu-history": 5,
-    "menu-stats": 10, "menu-trymatch": 4, "menus": 8, "message-log": 5, "messages": 14, "overview": 12,
-    "rule-edit": 6, "rule-new": 5, "rules": 6, "rules-export": 5, "saved-filter-apply": 4, "saved-filters": 6,
+    "menu-stats": 10, "menu-trymatch": 5, "menus": 8, "message-log": 5, "messages": 14, "overview": 11,
+    "push-list": 6, "reconcile": 7, "report": 11, "report-csv": 9, "reports": 4, "rule-edit": 6,
+    "rule-new": 5, "rules": 7, "rules-export": 5, "saved-filter-apply": 4, "saved-filters": 6,
     "service-hours": 5, "settings": 4, "staff": 6, "sync": 6, "sync-progress": 5, "tag-job-progress": 5,
     "tag-jobs": 6, "tags": 7,
 }  # fmt: skip
@@ -46,7 +47,8 @@ ACTIONS_ONLY = {
     "conversation-note", "conversation-open", "conversation-reply", "conversation-resolve", "fan-attributes",
     "fan-erase", "fan-remark", "fan-send", "fan-send-again", "fan-tags", "import-commit",
     "inbox-availability", "menu-conditional-delete", "menu-delete", "menu-draft-create", "menu-draft-delete",
-    "menu-draft-save", "menu-publish", "menu-readback", "menu-restore", "rule-delete", "rule-toggle",
+    "menu-draft-save", "menu-publish", "menu-readback", "menu-restore", "push-annotate", "push-delete",
+    "push-import-csv", "push-import-wechat", "reconcile-pull", "rule-delete", "rule-toggle",
     "rules-import", "rules-try", "saved-filter-delete", "saved-filter-rename", "saved-filter-save",
     "staff-grant", "staff-invitation-revoke", "staff-invite", "staff-revoke", "sync-resume", "sync-start",
     "tag-create", "tag-delete", "tag-job-resume", "tag-rename", "tags-bulk", "tags-pull",
@@ -85,19 +87,29 @@ def populate(account: OfficialAccount, fans: int) -> dict[str, Any]:
     for i in range(fans // 6):
         invitation, key = create_invitation(admin, account, Role.AGENT, note=f"n{i}")
         token, _ = create_api_token(admin, f"t{i}", accounts=[account])
+    from liucun.activity.tests.fixtures import populate as activity_rows
+    from liucun.analytics.tests.fixtures import populate as following_rows
     from liucun.autoreply.tests.fixtures import populate as rules_rows
     from liucun.channels.tests.fixtures import populate as channel_rows
+    from liucun.cohorts.tests.fixtures import populate as cohort_rows
     from liucun.inbox.tests.fixtures import populate as inbox_rows
     from liucun.menus.tests.fixtures import populate as menu_rows
     from liucun.outbound.tests.fixtures import populate as outbound_rows
+    from liucun.pushimpact.tests.fixtures import populate as push_rows
+    from liucun.reconcile.tests.fixtures import populate as reconcile_rows
 
     channels = channel_rows(account, made)
     sent = outbound_rows(account, made)
     inbox_rows(account, made)
+    following_rows(account, made)
+    cohort_rows(account, made)
+    activity_rows(account, made)
+    reconcile_rows(account, made)
+    push_id = push_rows(account, made)
     return {"openid": made[0].openid, "tag_id": tag.pk, "sync": sync.pk, "tag_job": tag_job.pk,
             "import": imported.pk, "invitation": invitation.pk, "invitation_key": key,
             "token_prefix": token.prefix, "channel_id": channels[0].pk,
-            "qrcode_id": channels[0].qrcodes.first().pk, "message_id": sent[0].pk,
+            "qrcode_id": channels[0].qrcodes.first().pk, "message_id": sent[0].pk, "push_id": push_id,
             **rules_rows(account, made), **menu_rows(account, made)}  # fmt: skip
 
 
@@ -120,7 +132,7 @@ def url_for(pattern: URLPattern, account: OfficialAccount, ids: dict[str, Any], 
         "filter_id": ids.get("saved_filter", 0),
         "name": "growth",  # every report is walked by analytics/tests/test_framework.py
         **{n: ids[n] for n in ("channel_id", "qrcode_id", "message_id", "rule_id", "draft_id",
-                               "published_id", "menu_id")},
+                               "published_id", "menu_id", "push_id")},
     }  # fmt: skip
     return reverse(f"console:{pattern.name}", kwargs={n: values[n] for n in pattern.pattern.converters})
 

@@ -88,6 +88,7 @@ def url_for(pattern: URLPattern, t: TwoAccounts) -> str:
         "published_id": 1,
         "menu_id": "1",
         "name": "growth",
+        "push_id": 1,
     }
     kwargs = {name: values[name] for name in pattern.pattern.converters}
     return reverse(f"console:{pattern.name}", kwargs=kwargs)
@@ -96,7 +97,7 @@ def url_for(pattern: URLPattern, t: TwoAccounts) -> str:
 def test_every_account_page_is_wrapped_by_the_scope_check() -> None:
     patterns = account_patterns()
     # Exact, so a new page is a change here too: whoever adds one says which role it needs.
-    assert len(patterns) == 91
+    assert len(patterns) == 98
     unwrapped = [p.name for p in patterns if not hasattr(p.callback, "minimum_role")]
     assert unwrapped == [], f"console pages without account_page(): {unwrapped}"
     assert account_page  # the decorator the assertion above looks for
@@ -126,7 +127,7 @@ def test_too_low_a_role_gets_403_and_nothing_changes(two_accounts: TwoAccounts) 
         response = client.post(url, {"name": "x", "remark": "x", "tag": "1", "openid": "x", "role": "admin"})
         assert response.status_code == 403, f"POST {url} as agent gave {response.status_code}"
         refused += 1
-    assert refused == 63  # every page above the agent role
+    assert refused == 70  # every page above the agent role
     assert state_of(t.b) == before
 
 

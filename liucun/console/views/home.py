@@ -7,6 +7,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from liucun.accounts.models import OfficialAccount
+from liucun.analytics import periods
+from liucun.analytics.overview import overview_numbers
 from liucun.console.scope import ConsoleRequest, account_page
 from liucun.fans import stats
 from liucun.fans.models import SyncJob
@@ -26,10 +28,11 @@ def home(request: ConsoleRequest) -> HttpResponse:
 @account_page(Role.AGENT)
 def overview(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
     last_sync = SyncJob.objects.filter(account=account).order_by("-id").first()
+    numbers = overview_numbers(account, periods.today())
     context = {
-        "headline": stats.headline(account),
-        "series": stats.daily_follows(account, days=30),
-        "channels": stats.channels(account),
+        "numbers": numbers,
+        "series": numbers["series"],
+        "channels": numbers["channels"],
         "last_sync": last_sync,
         "history": stats.history_loading(account, last_sync),
     }

@@ -75,7 +75,11 @@ def test_callbacks_become_daily_rows_by_china_day_and_channel() -> None:
         (account.pk, date(2026, 3, 2), "store7", 0, 0, 1, 0),
     ]
     incremental = table()
-    assert _command("rebuild", "daily-follows").startswith("daily-follows: 4 events in 1 batches")
+    assert _command("rebuild", "daily-follows").startswith(
+        f"daily-follows: filled set-based up to event {_last_event_id()} in "
+    )
+    assert table() == incremental
+    assert _command("rebuild", "daily-follows", "--replay").startswith("daily-follows: 4 events in 1 batches")
     assert table() == incremental
 
 

@@ -1,5 +1,6 @@
-"""Random histories, fed in random slices with restarts and rebuilds in between, always give the rows a
-brute-force count of the event table gives, and a rebuild from zero gives them again."""
+"""Random histories, fed in random slices with restarts and rebuilds (set-based or replayed) in between,
+always give the rows a brute-force count of the event table gives; a rebuild from zero gives them again,
+set-based and replayed alike, down to the per-fan cursors incremental runs carry on from."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models import Max
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +18,7 @@ from liucun.events.kinds import FOLLOW, UNFOLLOW, UNFOLLOW_RECONCILED
 from liucun.events.models import Event
 from liucun.readmodels import runner
 from liucun.readmodels.daily_follows import DailyFollowsConsumer
-from liucun.readmodels.models import ConsumerState
+from liucun.readmodels.models import ConsumerState, FollowFanCursor
 from liucun.readmodels.tests.support import add_event, table, wipe_events
 from liucun.testing.factories import make_account
 
@@ -36,9 +38,11 @@ events_strategy = st.lists(
     ),
     max_size=30,
 )
-# After each slice of events: (batch size, batches before stopping (0: to the end), rebuild first?)
+# After each slice of events: (batch size, batches before stopping (0: to the end), rebuild first and how)
 runs_strategy = st.lists(
-    st.tuples(st.integers(1, 4), st.integers(0, 3), st.booleans()), min_size=1, max_size=6
+    st.tuples(st.integers(1, 4), st.integers(0, 3), st.sampled_from(["", "bulk", "replay"])),
+    min_size=1,
+    max_size=6,
 )
 
 
@@ -85,12 +89,25 @@ def test_incremental_runs_equal_a_rebuild_and_a_brute_force_count(accounts, hist
             add_event(accounts[account_i], f"o{fan}", kind, BASE + timedelta(minutes=minute), channel)
         batch, batches, rebuild_first = runs[i % len(runs)]
         if rebuild_first:
-            runner.rebuild(DailyFollowsConsumer(), batch=batch)
+            # Stopped after `batches`: incremental runs carry on from a set-based fill or a part replay.
+            runner.rebuild(DailyFollowsConsumer(), batch=batch, bulk=rebuild_first == "bulk")
         # A fresh consumer object each time: nothing may live in memory between runs.
         runner.run(DailyFollowsConsumer(), batch=batch, max_batches=batches or None)
     runner.run(DailyFollowsConsumer())
 
     expected = brute_force([a.pk for a in accounts])
     assert table() == expected
-    runner.rebuild(DailyFollowsConsumer(), batch=3)
-    assert table() == expected
+    incremental_cursors = cursors()
+    replayed = runner.rebuild(DailyFollowsConsumer(), batch=3, bulk=False)
+    assert replayed.bulk is None
+    assert (table(), cursors()) == (expected, incremental_cursors)
+    filled = runner.rebuild(DailyFollowsConsumer(), batch=3)
+    head = Event.objects.aggregate(head=Max("id"))["head"] or 0
+    assert (filled.bulk is not None and filled.bulk.upto, filled.watermark, filled.events) == (head, head, 0)
+    assert (table(), cursors()) == (expected, incremental_cursors)
+
+
+def cursors() -> list[tuple]:
+    return sorted(
+        FollowFanCursor.objects.values_list("account_id", "openid", "last_at", "last_event_id", "channel")
+    )

@@ -83,12 +83,13 @@ def test_batches_commit_with_their_watermark_and_a_restart_carries_on() -> None:
     assert (first.batches, first.events, first.watermark) == (2, 4, events[3].pk)
     assert table(account) == [(account.pk, date(2026, 6, 1), "hall", 4, 0, 0, 0)]
     state = ConsumerState.objects.get(name=consumer.name)
-    assert (state.owner, state.events_seen, state.head_event_id) == ("", 4, events[3].pk)
+    # The batches stop at 2 events each, but the ids are walked ahead: the head is the last event's.
+    assert (state.owner, state.events_seen, state.head_event_id) == ("", 4, events[5].pk)
 
     second = runner.run(consumer, batch=2)
 
-    # The second batch finds nothing more after a full one.
-    assert (second.batches, second.events, second.watermark) == (2, 2, events[5].pk)
+    # The second batch reaches the last id walked: nothing more to look for.
+    assert (second.batches, second.events, second.watermark) == (1, 2, events[5].pk)
     assert table(account) == [(account.pk, date(2026, 6, 1), "hall", 5, 0, 1, 0)]
     # Nothing new: a run reads nothing and changes nothing.
     assert runner.run(consumer).events == 0
@@ -104,14 +105,18 @@ def test_the_command_shows_runs_and_rebuilds() -> None:
         f"daily-follows: at event 0 of {last.pk} ({last.pk} behind), 0 events handled, "
         "last run never, rebuilt never\n"
     )
-    # One event a batch, and a last batch that finds nothing more.
+    # One event a batch; the second reaches the last id walked, so no third batch looks for more.
     ran = _command("run", "daily-follows", "--batch", "1")
-    assert ran == f"daily-follows: 2 events in 3 batches, now at event {last.pk}\n"
-    assert _command("rebuild", "daily-follows").startswith(
+    assert ran == f"daily-follows: 2 events in 2 batches, now at event {last.pk}\n"
+    assert _command("rebuild", "daily-follows", "--replay").startswith(
         f"daily-follows: 2 events in 1 batches, now at event {last.pk} (rebuilt)"
     )
+    rebuilt = _command("rebuild", "daily-follows")
+    assert rebuilt.startswith(f"daily-follows: filled set-based up to event {last.pk} in ")
+    assert rebuilt.endswith(f"then 0 events in 1 batches, now at event {last.pk} (rebuilt)\n")
     status = _command("status", "daily-follows")
-    assert status.startswith(f"daily-follows: at event {last.pk} of {last.pk} (0 behind), 2 events handled")
+    # Events handled counts those folded in one by one: a set-based fill reads them in SQL, uncounted.
+    assert status.startswith(f"daily-follows: at event {last.pk} of {last.pk} (0 behind), 0 events handled")
     assert "rebuilt never" not in status
 
     with pytest.raises(CommandError, match="no read model named 'nope'"):

@@ -30,7 +30,7 @@
       tooltip: {},
       grid: { left: 140, right: 30, top: 10, bottom: 20 },
       xAxis: { type: "value", minInterval: 1 },
-      yAxis: { type: "category", inverse: true, data: channels.map(function (c) { return c.channel || labels.none; }) },
+      yAxis: { type: "category", inverse: true, data: channels.map(function (c) { return c.name || c.channel || labels.none; }) },
       series: [{ type: "bar", data: channels.map(function (c) { return c.fans; }) }],
     });
     window.addEventListener("resize", function () { bar.resize(); });

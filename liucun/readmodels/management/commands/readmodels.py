@@ -17,6 +17,11 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["status", "run", "rebuild"])
         parser.add_argument("name", nargs="?", help="one read model (default: all)")
         parser.add_argument("--batch", type=int, default=runner.BATCH, help="events per transaction")
+        parser.add_argument(
+            "--replay",
+            action="store_true",
+            help="rebuild by replaying every event, even where a set-based rebuild exists",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action, name, batch = options["action"], options["name"], options["batch"]
@@ -46,15 +51,21 @@ class Command(BaseCommand):
         for consumer in selected:
             try:
                 if action == "rebuild":
-                    result = runner.rebuild(consumer, batch=batch)
+                    result = runner.rebuild(consumer, batch=batch, bulk=not options["replay"])
                 else:
                     result = runner.run(consumer, batch=batch)
             except runner.NotClaimed:
                 raise CommandError(
                     f"{consumer.name} is being run by another worker; try again later"
                 ) from None
+            filled = (
+                f"filled set-based up to event {result.bulk.upto} in {result.bulk.seconds:.1f} s "
+                f"({result.bulk.write_seconds:.1f} s of it writing), then "
+                if result.bulk
+                else ""
+            )
             self.stdout.write(
-                f"{result.name}: {result.events} events in {result.batches} batches, "
+                f"{result.name}: {filled}{result.events} events in {result.batches} batches, "
                 f"now at event {result.watermark}"
                 + (" (rebuilt)" if result.rebuilt else "")
                 + (" (waiting for a gap in the event ids to settle)" if result.waiting_on_gap else "")

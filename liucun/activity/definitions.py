@@ -1,0 +1,139 @@
+"""What counts as activity, and the periods it is counted in: pure functions, no database.
+
+A fan is *active* on a China day when they did something on purpose that reached the account: a message
+(any category MESSAGE kind), a tap that opens WeChat's short window (menu click, scan, scan from the
+menu), or another fan action (a menu link or mini program opened, photos or a location sent from the
+menu, a subscription prompt answered). Follows and unfollows are not activity (the growth reports count
+them), nor are WeChat's automatic location reports, job reports or the follower sync's findings.
+
+A fan's lifecycle in a period (PostHog's lifecycle, per day, week or month) comes from the set of periods
+in which the fan was active: *new* is the fan's first active period that Liucun has stored (the week of
+the first interaction, not of the follow: a fan who followed and never interacted is never active),
+*returning* is active in this period and the one before, *resurrecting* active in this one, not the one
+before but earlier, and *dormant* active in the one before and not in this one (reports show it negative).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from liucun.events.kinds import KINDS, MESSAGE_KINDS, Category
+from liucun.menus.clicks import MENU_TAP_KINDS
+from liucun.readmodels.consumer import EventRow
+
+ACTIVE_CATEGORIES = (Category.MESSAGE, Category.WINDOW_EVENT, Category.FAN_ACTION)
+ACTIVE_KINDS = frozenset(kind.name for kind in KINDS.values() if kind.category in ACTIVE_CATEGORIES)
+SCAN_KINDS = frozenset({"event.scan"})
+
+LIFECYCLE_COLUMNS = ("active", "new", "returning", "resurrecting", "dormant")
+
+
+def group_of(kind: str) -> str:
+    """The report column a kind adds to: messages, menu_taps, scans or other_actions."""
+    if kind in MESSAGE_KINDS:
+        return "messages"
+    if kind in MENU_TAP_KINDS:
+        return "menu_taps"
+    if kind in SCAN_KINDS:
+        return "scans"
+    return "other_actions"
+
+
+def _month_after(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _month_before(day: date) -> date:
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+# granularity -> (the period a day is in, the next period, the previous period), periods named by first day
+PERIODS: dict[str, tuple[Callable[[date], date], Callable[[date], date], Callable[[date], date]]] = {
+    "d": (lambda d: d, lambda p: p + timedelta(days=1), lambda p: p - timedelta(days=1)),
+    "w": (
+        lambda d: d - timedelta(days=d.weekday()),
+        lambda p: p + timedelta(days=7),
+        lambda p: p - timedelta(days=7),
+    ),
+    "m": (lambda d: d.replace(day=1), _month_after, _month_before),
+}
+
+# (account id, day, kind, "events" | "fans") -> count
+KindCounts = Counter[tuple[int, date, str, str]]
+# (account id, granularity, period start, lifecycle column) -> count
+PeriodCounts = Counter[tuple[int, str, date, str]]
+
+
+def order_key(event: EventRow) -> tuple[datetime, int]:
+    return event.wechat_time, event.id
+
+
+def contribution(fan_events: Iterable[EventRow], tz: ZoneInfo) -> tuple[KindCounts, PeriodCounts]:
+    """What one fan's interactions add to the tables: the definition the consumer maintains."""
+    kinds: KindCounts = Counter()
+    periods: PeriodCounts = Counter()
+    days: set[date] = set()
+    fan_days: set[tuple[date, str]] = set()
+    account_id = 0
+    for event in fan_events:
+        account_id = event.account_id
+        day = event.wechat_time.astimezone(tz).date()
+        days.add(day)
+        kinds[account_id, day, event.kind, "events"] += 1
+        fan_days.add((day, event.kind))
+    for day, kind in fan_days:
+        kinds[account_id, day, kind, "fans"] += 1
+    for granularity, (period_of, after, before) in PERIODS.items():
+        active = sorted({period_of(day) for day in days})
+        for i, period in enumerate(active):
+            periods[account_id, granularity, period, "active"] += 1
+            if i == 0:
+                column = "new"
+            elif before(period) in active:
+                column = "returning"
+            else:
+                column = "resurrecting"
+            periods[account_id, granularity, period, column] += 1
+            if after(period) not in active:
+                periods[account_id, granularity, after(period), "dormant"] += 1
+    return kinds, periods
+
+
+def step(
+    event: EventRow,
+    last_day: date | None,
+    kind_days: dict[str, str],
+    *,
+    tz: ZoneInfo,
+    kinds: KindCounts,
+    periods: PeriodCounts,
+) -> None:
+    """Count an interaction later than everything the fan did before (last_day: the day of the fan's
+    latest one, None for a fan's first). Updates kind_days in place."""
+    day = event.wechat_time.astimezone(tz).date()
+    a = event.account_id
+    kinds[a, day, event.kind, "events"] += 1
+    if kind_days.get(event.kind, "") < day.isoformat():
+        kinds[a, day, event.kind, "fans"] += 1
+        kind_days[event.kind] = day.isoformat()
+    for granularity, (period_of, after, _before) in PERIODS.items():
+        period = period_of(day)
+        if last_day is None:
+            periods[a, granularity, period, "active"] += 1
+            periods[a, granularity, period, "new"] += 1
+            periods[a, granularity, after(period), "dormant"] += 1
+            continue
+        last = period_of(last_day)
+        if last >= period:
+            continue
+        periods[a, granularity, period, "active"] += 1
+        if after(last) == period:
+            periods[a, granularity, period, "returning"] += 1
+            # The fan counted as dormant in this period since `last`: no longer.
+            periods[a, granularity, period, "dormant"] -= 1
+        else:
+            periods[a, granularity, period, "resurrecting"] += 1
+        periods[a, granularity, after(period), "dormant"] += 1

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PushImpactConfig(AppConfig):
+    name = "liucun.pushimpact"
+    label = "pushimpact"
+    verbose_name = "Push impact"
