@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -140,9 +141,21 @@ def test_an_id_whose_transaction_rolled_back_is_passed_once_the_grace_is_over(ho
     # The holder is gone, but the grace period (for a transaction between taking an id and writing it)
     # is not over yet.
     assert runner.run(consumer, now=start + timedelta(seconds=1)).watermark == first.pk
-    passed = runner.run(consumer, now=start + runner.GAP_GRACE)
+    passed = _once_other_transactions_end(lambda: runner.run(consumer, now=start + runner.GAP_GRACE))
 
     assert (passed.watermark, passed.waiting_on_gap) == (after.pk, False)
     state = ConsumerState.objects.get(name=consumer.name)
     assert (state.settled_upto, state.gap_fence_id) == (after.pk, None)
     assert table(account) == [(account.pk, date(2026, 8, 1), "early", 2, 0, 0, 0)]
+
+
+def _once_other_transactions_end(run: Callable[[], runner.RunResult]) -> runner.RunResult:
+    """Run until the gap settles. Transaction ids are the whole cluster's: a test of the other xdist worker
+    (another database on the same server) may hold the oldest running transaction for a few seconds, and
+    the consumer rightly waits for it; only that, never the grace, is waited for here."""
+    deadline = time.monotonic() + 60
+    result = run()
+    while result.waiting_on_gap and time.monotonic() < deadline:
+        time.sleep(0.2)
+        result = run()
+    return result
