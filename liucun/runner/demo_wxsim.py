@@ -26,6 +26,7 @@ from liucun.autoreply.demo import seed_demo as seed_rules
 from liucun.channels.demo import seed_demo as seed_channels
 from liucun.inbox.demo import seed_demo as seed_inbox
 from liucun.menus.demo import seed_demo as seed_menus
+from liucun.pushimpact.demo import seed_demo as seed_pushes
 from liucun.runner.demo import DemoSetup
 from liucun.runner.processes import spawn
 
@@ -106,6 +107,7 @@ def start_demo(children: list[subprocess.Popen[bytes]], *, liucun_url: str) -> D
         # Before the replay starts: its accelerated clock would expire each access token as it is issued.
         seed_menus(OfficialAccount.objects.get(appid=DEMO_APPID))
         _start_population(http, demo)
+        seed_pushes(OfficialAccount.objects.get(appid=DEMO_APPID), demo["history_start"])
     except httpx.HTTPError as exc:
         return DemoSetup([f"demo: wxsim at {wxsim_url} refused the demo set-up ({exc}); no demo traffic"])
     return DemoSetup(
