@@ -33,7 +33,7 @@ PINNED = {
     "channels": 6, "conversation": 18, "conversation-thread": 9, "fan": 10, "fan-export": 10,
     "fan-outbound": 8, "fans": 12, "fans-csv": 11, "home": 3, "import": 6, "imports": 7, "inbox-metrics": 7,
     "inbox-rows": 13, "inbox-settings": 5, "invitation": 3, "menu-draft": 7, "menu-history": 5,
-    "menu-stats": 10, "menu-trymatch": 5, "menus": 8, "message-log": 5, "messages": 14, "overview": 11,
+    "menu-stats": 9, "menu-trymatch": 5, "menus": 8, "message-log": 5, "messages": 14, "overview": 11,
     "push-list": 6, "reconcile": 7, "report": 11, "report-csv": 9, "reports": 4, "rule-edit": 6,
     "rule-new": 5, "rules": 7, "rules-export": 5, "saved-filter-apply": 4, "saved-filters": 6,
     "service-hours": 5, "settings": 4, "staff": 6, "sync": 6, "sync-progress": 5, "tag-job-progress": 5,

@@ -8,6 +8,7 @@ from typing import Any
 
 from liucun.accounts.models import OfficialAccount
 from liucun.fans.models import Fan
+from liucun.menus.clicks import derive_shares
 from liucun.menus.models import (
     ButtonName,
     MenuClickDay,
@@ -70,6 +71,7 @@ def populate(account: OfficialAccount, fans: list[Fan]) -> dict[str, Any]:
         for day in days
         for button in ("MENU_POINTS", "https://shop.example.cn/")
     )
+    derive_shares(account.pk)  # what the click consumer keeps alongside MenuClickFan
     MenuClickDay.objects.bulk_create(
         MenuClickDay(account=account, day=day, button=button, clicks=len(fans) * 2, fans=len(fans))
         for day in days

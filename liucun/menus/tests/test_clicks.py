@@ -12,9 +12,10 @@ import pytest
 
 from liucun.events.models import Event, EventSource
 from liucun.fans.models import Fan, FollowPeriod
-from liucun.menus.clicks import MENU_TAP_KINDS, MenuClicksConsumer
-from liucun.menus.models import MenuClickDay, MenuClickFan
-from liucun.menus.queries import following_at, menu_stats
+from liucun.menus import queries
+from liucun.menus.clicks import MENU_TAP_KINDS, MenuClicksConsumer, derive_shares, is_web
+from liucun.menus.models import MenuClickDay, MenuClickFan, MenuClickGap, MenuClickLast
+from liucun.menus.queries import RangeFans, following_at, menu_stats, range_fans
 from liucun.readmodels import runner
 from liucun.testing.factories import make_account
 
@@ -82,6 +83,81 @@ def test_rows_equal_a_brute_force_count_incrementally_and_after_a_rebuild() -> N
     runner.rebuild(consumer)
     assert _table() == expected
     assert sorted(MenuClickFan.objects.values_list("account_id", "day", "button", "openid")) == fan_rows
+
+
+def _brute_range(events: list[Event], account_id: int, start: date, end: date) -> RangeFans:
+    buttons: dict[str, set[str]] = {}
+    for e in events:
+        key = e.payload.get("EventKey", "")
+        day = e.wechat_time.astimezone(SHANGHAI).date()
+        if e.account_id == account_id and e.kind in MENU_TAP_KINDS and key and start <= day <= end:
+            buttons.setdefault(key, set()).add(e.openid)
+    return RangeFans(
+        buttons={b: len(fans) for b, fans in buttons.items()},
+        any=len(set().union(*buttons.values())),
+        web=len(set().union(*(fans for b, fans in buttons.items() if is_web(b)))),
+    )
+
+
+def _shares() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    columns = ("account_id", "scope", "button", "day")
+    return (
+        sorted(MenuClickGap.objects.values_list(*columns, "previous", "fans")),
+        sorted(MenuClickLast.objects.values_list(*columns, "fans")),
+    )
+
+
+@pytest.mark.parametrize("seed", [5, 11, 23])
+def test_range_fans_are_exact_for_every_range_incrementally_replayed_and_set_based(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts, events = _random_history(seed)
+    rng = random.Random(seed)
+    rng.shuffle(events)  # arrivals in any order: many taps land before a fan's later ones (backdated)
+    consumer = MenuClicksConsumer("Asia/Shanghai")
+    days = [date(2026, 2, 28) + timedelta(days=i) for i in range(9)]  # a day either side of the taps
+    ranges = [(s, e) for s in days for e in days if s <= e]
+
+    def check() -> None:
+        # Both ways of answering (queries.range_fans): "today" decides which, never the result.
+        for now in (days[-1], date(2026, 12, 1)):
+            monkeypatch.setattr(queries, "today", lambda now=now: now)
+            for account_id in accounts:
+                for start, end in ranges:
+                    expected = _brute_range(events, account_id, start, end)
+                    assert range_fans(account_id, start, end) == expected, (now, start, end)
+
+    def feed(upto: int) -> None:
+        arrived = Event.objects.count()
+        while arrived < upto:
+            step = min(rng.randint(1, 120), upto - arrived)
+            Event.objects.bulk_create(events[arrived : arrived + step])
+            arrived += step
+            runner.run(consumer, batch=rng.randint(5, 60))
+
+    def tables() -> list[list[tuple[object, ...]]]:
+        return [
+            _table(),
+            sorted(MenuClickFan.objects.values_list("account_id", "day", "button", "openid")),
+            *_shares(),
+        ]
+
+    feed(len(events) * 2 // 3)
+    assert runner.rebuild(consumer).bulk is not None  # set-based, then more taps, many backdated
+    feed(len(events))
+    check()
+    assert _table() == _brute_force(events)
+    incremental = tables()
+    assert all(n > 0 for *_k, n in incremental[2] + incremental[3])  # no row left at zero
+    assert runner.rebuild(consumer, bulk=False).bulk is None  # replayed
+    assert tables() == incremental
+    assert runner.rebuild(consumer).bulk is not None
+    assert tables() == incremental
+    derive_shares()
+    assert tables() == incremental
+    derive_shares(accounts[0])
+    assert tables() == incremental
+    check()
 
 
 def test_period_stats_and_click_rate_are_exact() -> None:

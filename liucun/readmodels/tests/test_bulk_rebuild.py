@@ -111,10 +111,10 @@ def test_a_consumer_without_a_set_based_rebuild_replays_every_event() -> None:
     assert table() == expected
     assert ConsumerState.objects.get(name="daily-follows").events_seen == 2
 
-    from liucun.menus.clicks import MenuClicksConsumer
+    from liucun.activity.consumer import ActivityConsumer
 
-    assert MenuClicksConsumer().supports_bulk() is False
-    assert runner.rebuild(MenuClicksConsumer()).bulk is None
+    assert ActivityConsumer().supports_bulk() is False
+    assert runner.rebuild(ActivityConsumer()).bulk is None
 
 
 @pytest.mark.django_db
