@@ -32,9 +32,9 @@ from liucun.activity.definitions import (
     step,
 )
 from liucun.activity.models import ActivityFanCursor, ActivityKindDay, ActivityPeriod
-from liucun.events.models import Event
 from liucun.rawsql import Sql
-from liucun.readmodels.consumer import Consumer, EventRow, event_rows
+from liucun.readmodels.consumer import Consumer, EventRow
+from liucun.readmodels.fanhistory import fan_histories, fans_out_of_order
 
 CHUNK = 500  # rows per IN (...) or executemany slice: far below SQLite's variable limit
 FanKey = tuple[int, str]
@@ -83,7 +83,8 @@ class ActivityConsumer(Consumer):
 
     def prepare(self, events: Sequence[EventRow]) -> _Plan:
         cursors = _load_cursors(events)
-        histories = self._histories(_fans_out_of_order(events, cursors))
+        latest = {key: (c.last_at, c.last_event_id) for key, c in cursors.items()}
+        histories = fan_histories(fans_out_of_order(events, latest), ACTIVE_KINDS)
         kinds: KindCounts = Counter()
         periods: PeriodCounts = Counter()
         touched: set[FanKey] = set()
@@ -144,22 +145,6 @@ class ActivityConsumer(Consumer):
             kind_days[e.kind] = max(kind_days.get(e.kind, ""), day)
         return _Cursor(latest.wechat_time, latest.id, kind_days)
 
-    def _histories(self, fans: set[FanKey]) -> dict[FanKey, list[EventRow]]:
-        """Every interaction stored for these fans, read in a few queries for the whole batch."""
-        histories: dict[FanKey, list[EventRow]] = {fan: [] for fan in fans}
-        by_account: dict[int, list[str]] = {}
-        for account_id, openid in sorted(fans):
-            by_account.setdefault(account_id, []).append(openid)
-        for account_id, openids in by_account.items():
-            for start in range(0, len(openids), CHUNK):
-                fan_events = Event.objects.filter(
-                    account_id=account_id, openid__in=openids[start : start + CHUNK], kind__in=ACTIVE_KINDS
-                )
-                # Unordered, so the planner walks the fans' timeline index (as daily_follows explains).
-                for row in event_rows(fan_events, order=()):
-                    histories[account_id, row.openid].append(row)
-        return histories
-
 
 def _load_cursors(events: Sequence[EventRow]) -> dict[FanKey, _Cursor]:
     by_account: dict[int, set[str]] = {}
@@ -175,19 +160,6 @@ def _load_cursors(events: Sequence[EventRow]) -> dict[FanKey, _Cursor]:
             for openid, last_at, last_event_id, kind_days in rows:
                 cursors[account_id, openid] = _Cursor(last_at, last_event_id, json.loads(kind_days))
     return cursors
-
-
-def _fans_out_of_order(events: Sequence[EventRow], cursors: dict[FanKey, _Cursor]) -> set[FanKey]:
-    """Fans with an event in the batch older than one already handled: their history must be read back."""
-    latest = {key: (c.last_at, c.last_event_id) for key, c in cursors.items()}
-    fans = set()
-    for event in events:
-        key, order = (event.account_id, event.openid), order_key(event)
-        if key in latest and order < latest[key]:
-            fans.add(key)
-        else:
-            latest[key] = order
-    return fans
 
 
 def _kind_changes(counts: KindCounts, plan: _Plan) -> None:

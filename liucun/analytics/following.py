@@ -39,10 +39,10 @@ from django.db import connection
 from liucun.analytics import snapshot
 from liucun.analytics.models import FollowingChange, FollowingFanCursor
 from liucun.events.kinds import FOLLOW, LIFECYCLE_KINDS
-from liucun.events.models import Event
 from liucun.rawsql import Sql
-from liucun.readmodels.consumer import Consumer, EventRow, event_rows
+from liucun.readmodels.consumer import Consumer, EventRow
 from liucun.readmodels.daily_follows import follow_channel
+from liucun.readmodels.fanhistory import fan_histories, fans_out_of_order
 
 COLUMNS = ("gained", "lost")
 CHUNK = 500
@@ -117,8 +117,8 @@ class FollowingConsumer(Consumer):
 
     def prepare(self, events: Sequence[EventRow]) -> _Plan:
         states = self._load_states(events)
-        backdated = _fans_out_of_order(events, states)
-        histories = self._histories(backdated)
+        latest = {key: (s.last_at, s.last_event_id) for key, s in states.items() if s.last_at is not None}
+        histories = fan_histories(fans_out_of_order(events, latest), LIFECYCLE_KINDS, self.payload_fields)
         counts: Counts = Counter()
         touched: set[tuple[int, str]] = set()
         for event in events:
@@ -161,21 +161,6 @@ class FollowingConsumer(Consumer):
         for start in range(0, len(plan.deletes), CHUNK):
             FollowingChange.objects.filter(pk__in=plan.deletes[start : start + CHUNK]).delete()
 
-    def _histories(self, fans: set[tuple[int, str]]) -> dict[tuple[int, str], list[EventRow]]:
-        histories: dict[tuple[int, str], list[EventRow]] = {fan: [] for fan in fans}
-        by_account: dict[int, list[str]] = {}
-        for account_id, openid in sorted(fans):
-            by_account.setdefault(account_id, []).append(openid)
-        for account_id, openids in by_account.items():
-            for start in range(0, len(openids), CHUNK):
-                fan_events = Event.objects.filter(
-                    account_id=account_id, openid__in=openids[start : start + CHUNK], kind__in=LIFECYCLE_KINDS
-                )
-                # Unordered, so SQLite uses the fans' timeline index (see daily_follows._histories).
-                for row in event_rows(fan_events, self.payload_fields, order=()):
-                    histories[account_id, row.openid].append(row)
-        return histories
-
     @staticmethod
     def _load_states(events: Sequence[EventRow]) -> dict[tuple[int, str], _State]:
         by_account: dict[int, set[str]] = {}
@@ -191,20 +176,6 @@ class FollowingConsumer(Consumer):
                 for openid, last_at, last_event_id, following, channel in rows:
                     states[account_id, openid] = _State(following, channel, last_at, last_event_id)
         return states
-
-
-def _fans_out_of_order(
-    events: Sequence[EventRow], states: dict[tuple[int, str], _State]
-) -> set[tuple[int, str]]:
-    latest = {key: (s.last_at, s.last_event_id) for key, s in states.items() if s.last_at is not None}
-    fans = set()
-    for event in events:
-        key, order = (event.account_id, event.openid), _order(event)
-        if key in latest and order < latest[key]:
-            fans.add(key)
-        else:
-            latest[key] = order
-    return fans
 
 
 @dataclass

@@ -26,10 +26,10 @@ from django.db import connection
 
 from liucun.cohorts.models import BIN_COLUMNS, CohortStays, StayFanCursor, bin_of
 from liucun.events.kinds import FOLLOW, LIFECYCLE_KINDS
-from liucun.events.models import Event
 from liucun.rawsql import Sql
-from liucun.readmodels.consumer import Consumer, EventRow, event_rows
+from liucun.readmodels.consumer import Consumer, EventRow
 from liucun.readmodels.daily_follows import follow_channel
+from liucun.readmodels.fanhistory import fan_histories, fans_out_of_order
 
 CHUNK = 500  # rows per IN (...) or executemany slice: far below SQLite's variable limit
 DAY_SECONDS = 86400
@@ -115,7 +115,8 @@ class StaysConsumer(Consumer):
 
     def prepare(self, events: Sequence[EventRow]) -> _Plan:
         cursors = _load_cursors(events)
-        histories = _histories(_fans_out_of_order(events, cursors), self.payload_fields)
+        latest = {key: (c.last_at, c.last_event_id) for key, c in cursors.items()}
+        histories = fan_histories(fans_out_of_order(events, latest), LIFECYCLE_KINDS, self.payload_fields)
         cells: Cells = Counter()
         touched: set[tuple[int, str]] = set()
         for event in events:
@@ -222,37 +223,3 @@ def _load_cursors(events: Sequence[EventRow]) -> dict[tuple[int, str], _Cursor]:
             for openid, last_at, last_event_id, open_since, open_channel in rows:
                 cursors[account_id, openid] = _Cursor(last_at, last_event_id, open_since, open_channel)
     return cursors
-
-
-def _fans_out_of_order(
-    events: Sequence[EventRow], cursors: dict[tuple[int, str], _Cursor]
-) -> set[tuple[int, str]]:
-    """Fans with an event in the batch older than one already handled: their history must be read back."""
-    latest = {key: (c.last_at, c.last_event_id) for key, c in cursors.items()}
-    fans = set()
-    for event in events:
-        key, order = (event.account_id, event.openid), _order(event)
-        if key in latest and order < latest[key]:
-            fans.add(key)
-        else:
-            latest[key] = order
-    return fans
-
-
-def _histories(
-    fans: set[tuple[int, str]], payload_fields: tuple[str, ...]
-) -> dict[tuple[int, str], list[EventRow]]:
-    """Every lifecycle event stored for these fans, read in a few queries for the whole batch."""
-    histories: dict[tuple[int, str], list[EventRow]] = {fan: [] for fan in fans}
-    by_account: dict[int, list[str]] = {}
-    for account_id, openid in sorted(fans):
-        by_account.setdefault(account_id, []).append(openid)
-    for account_id, openids in by_account.items():
-        for start in range(0, len(openids), CHUNK):
-            fan_events = Event.objects.filter(
-                account_id=account_id, openid__in=openids[start : start + CHUNK], kind__in=LIFECYCLE_KINDS
-            )
-            # Unordered, so that SQLite's planner uses the fans' timeline index (event_fan_timeline).
-            for row in event_rows(fan_events, payload_fields, order=()):
-                histories[account_id, row.openid].append(row)
-    return histories

@@ -24,12 +24,12 @@ from typing import Any
 from django.db import connection
 
 from liucun.events.kinds import FOLLOW, LIFECYCLE_KINDS, UNFOLLOW
-from liucun.events.models import Event
 from liucun.pushimpact import bulk
 from liucun.pushimpact.models import FlowFanCursor, HourlyFlows, HourlyTotals
 from liucun.rawsql import Sql
-from liucun.readmodels.consumer import Consumer, EventRow, event_rows
+from liucun.readmodels.consumer import Consumer, EventRow
 from liucun.readmodels.daily_follows import follow_channel
+from liucun.readmodels.fanhistory import fan_histories, fans_out_of_order
 
 COLUMNS = ("follows", "unfollows", "reconciled")
 CHUNK = 500
@@ -137,7 +137,8 @@ class HourlyFlowsConsumer(Consumer):
 
     def prepare(self, events: Sequence[EventRow]) -> _Plan:
         cursors = _load_cursors(events)
-        histories = self._histories(_fans_out_of_order(events, cursors))
+        latest = {key: (c.last_at, c.last_event_id) for key, c in cursors.items()}
+        histories = fan_histories(fans_out_of_order(events, latest), LIFECYCLE_KINDS, self.payload_fields)
         counts: Counts = Counter()
         touched: set[tuple[int, str]] = set()
         for event in events:
@@ -194,20 +195,6 @@ class HourlyFlowsConsumer(Consumer):
         channel = follow_channel(follows[-1].fields.get("EventKey")) if follows else ""
         return _Cursor(ordered[-1].wechat_time, ordered[-1].id, channel)
 
-    def _histories(self, fans: set[tuple[int, str]]) -> dict[tuple[int, str], list[EventRow]]:
-        histories: dict[tuple[int, str], list[EventRow]] = {fan: [] for fan in fans}
-        by_account: dict[int, list[str]] = {}
-        for account_id, openid in sorted(fans):
-            by_account.setdefault(account_id, []).append(openid)
-        for account_id, openids in by_account.items():
-            for start in range(0, len(openids), CHUNK):
-                fan_events = Event.objects.filter(
-                    account_id=account_id, openid__in=openids[start : start + CHUNK], kind__in=LIFECYCLE_KINDS
-                )
-                for row in event_rows(fan_events, self.payload_fields, order=()):
-                    histories[account_id, row.openid].append(row)
-        return histories
-
 
 def _load_cursors(events: Sequence[EventRow]) -> dict[tuple[int, str], _Cursor]:
     by_account: dict[int, set[str]] = {}
@@ -223,20 +210,6 @@ def _load_cursors(events: Sequence[EventRow]) -> dict[tuple[int, str], _Cursor]:
             for openid, last_at, last_event_id, channel in rows:
                 cursors[account_id, openid] = _Cursor(last_at, last_event_id, channel)
     return cursors
-
-
-def _fans_out_of_order(
-    events: Sequence[EventRow], cursors: dict[tuple[int, str], _Cursor]
-) -> set[tuple[int, str]]:
-    latest = {key: (c.last_at, c.last_event_id) for key, c in cursors.items()}
-    fans = set()
-    for event in events:
-        key, order = (event.account_id, event.openid), _order(event)
-        if key in latest and order < latest[key]:
-            fans.add(key)
-        else:
-            latest[key] = order
-    return fans
 
 
 def _hour_changes(counts: Counts, model: type[HourlyFlows] | type[HourlyTotals]) -> _Changes:
