@@ -13,7 +13,7 @@ to the day for 30 days and at every bin start after (7-day steps to 84 days, 90,
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
@@ -24,7 +24,10 @@ from liucun.accounts.models import OfficialAccount
 from liucun.analytics.periods import ReportQuery, today
 from liucun.analytics.report import Column, Report
 from liucun.channels.queries import channel_labels
-from liucun.cohorts import km, queries
+from liucun.cohorts import queries
+
+if TYPE_CHECKING:
+    from liucun.cohorts import km
 from liucun.cohorts.models import BIN_STARTS, bin_of
 from liucun.cohorts.notes import common_notes
 
@@ -90,6 +93,8 @@ def _plain_p(p: float) -> str:
 
 
 def _row(channel: str, name: str, stays: queries.Stays, curve: km.Curve) -> dict[str, Any]:
+    from liucun.cohorts import km  # numpy: loaded when a survival report is built, not at start-up
+
     row: dict[str, Any] = {
         "channel": channel,
         "channel_name": name,
@@ -105,6 +110,8 @@ def _row(channel: str, name: str, stays: queries.Stays, curve: km.Curve) -> dict
 
 
 def _logrank(pooled: list[tuple[int, int, int, str]]) -> dict[str, Any] | None:
+    from liucun.cohorts import km
+
     if len({g for *_rest, g in pooled}) < 2 or not any(e for _d, e, _w, _g in pooled):
         return None
     durations, observed, weights, groups = (list(column) for column in zip(*pooled, strict=True))
@@ -118,6 +125,8 @@ def _logrank(pooled: list[tuple[int, int, int, str]]) -> dict[str, Any] | None:
 
 
 def build_survival(account: OfficialAccount, query: ReportQuery) -> Report:
+    from liucun.cohorts import km
+
     now_day = today()
     totals = queries.by_channel(account, query)
     still = queries.still_following_by_channel_and_day(account, query)

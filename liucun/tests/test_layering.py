@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,3 +69,17 @@ def test_domain_apps_never_import_the_api_or_the_console() -> None:
             continue
         bad += offenders(app, ("liucun.api", "liucun.console"))
     assert bad == []
+
+
+def test_starting_liucun_loads_no_statistics_library() -> None:
+    # Every process (the callback server included) imports each app's reports.py at start-up: statistics
+    # must be imported where a report computes, or each start pays for numpy, scipy and lifelines.
+    probe = (
+        "import os, sys, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'liucun.settings'; django.setup(); "
+        "import liucun.urls; "
+        "print(' '.join(m for m in ('numpy', 'scipy', 'lifelines', 'pandas') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert loaded.stdout.strip() == ""
