@@ -24,7 +24,7 @@ from liucun.events.models import Event
 from liucun.fans.models import Fan
 from liucun.inbound.accounts_cache import CallbackAccount, get_callback_account
 from liucun.inbound.actions import Delivery, store_deliveries
-from liucun.inbound.history_bulk import BulkImport, bulk_import, sql_time
+from liucun.inbound.history_bulk import BulkImport, BulkRefused, bulk_import, sql_time
 from liucun.inbound.history_import import HistoryFile, import_history
 from liucun.rawsql import Sql
 from liucun.tags.models import FanTag, Tag
@@ -361,3 +361,20 @@ def test_command_reports_progress_and_catches_up_read_models(tmp_path: Path, cap
     history.close()
     counted = DailyFollows.objects.filter(account=account)
     assert sum(row.follows + row.refollows for row in counted) == follows
+
+
+def test_a_file_whose_openids_need_escaping_is_refused_before_anything_is_stored(tmp_path: Path) -> None:
+    # Openids go into COPY lines and JSON text as they are: one with a quote or a tab would corrupt rows.
+    account = make_account(mode="safe", welcome_text="")
+    header, arrays = generate(
+        DEMO, appid=account.appid, original_id=account.original_id, seed=3, fans=3, days=2, start=START
+    )
+    openids = arrays["openid"].copy()
+    openids[1, 5] = ord('"')
+    path = tmp_path / "odd.bin"
+    write(path, header, {**arrays, "openid": openids})
+    callback_account = get_callback_account(account.appid)
+    assert callback_account is not None
+    with pytest.raises(BulkRefused, match="openid"):
+        _bulk(path, callback_account)
+    assert not Event.objects.filter(account=account).exists()
