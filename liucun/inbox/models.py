@@ -193,7 +193,8 @@ class MeasureDay(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+")
+    # The unique (account, kind, day) index serves the account alone too.
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+", db_index=False)
     kind = models.CharField(max_length=16, choices=Measure.Kind.choices)
     day = models.DateField()
     zone = models.CharField(max_length=64)
