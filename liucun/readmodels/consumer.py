@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KT
 
 from liucun.events.models import Event
@@ -38,6 +38,9 @@ class Consumer:
     name: ClassVar[str]
     # The kinds this consumer reads (None: every kind). The watermark still moves over all events.
     kinds: ClassVar[frozenset[str] | None] = None
+    # A further condition on the events read (a Q on Event, e.g. on their source), applied by the
+    # database like `kinds`: events it leaves out never reach prepare(). The watermark still moves over them.
+    events_filter: ClassVar[Q | None] = None
     # Payload fields read with each event, extracted by the database rather than decoding whole payloads.
     payload_fields: ClassVar[tuple[str, ...]] = ()
     # Bump when the logic changes what rows the events produce: a changed fingerprint triggers a rebuild.

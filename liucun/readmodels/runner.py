@@ -294,6 +294,8 @@ def _one_batch(consumer: Consumer, owner: str, batch: int, grace: timedelta, now
         events = Event.objects.filter(id__gt=watermark, id__lte=step.upto)
         if consumer.kinds is not None:
             events = events.filter(kind__in=consumer.kinds)
+        if consumer.events_filter is not None:
+            events = events.filter(consumer.events_filter)
         rows = event_rows(events, consumer.payload_fields, limit=batch)
         if len(rows) == batch:
             upto = rows[-1].id  # a full batch: the rest of the walked ids wait for the next one

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django_tasks_db.models import DBTaskResult
 
 from liucun.events.kinds import FOLLOW, UNFOLLOW
+from liucun.events.models import Event
 from liucun.readmodels import periodic, runner
 from liucun.readmodels.daily_follows import DailyFollowsConsumer
 from liucun.readmodels.models import ConsumerState
@@ -128,13 +129,19 @@ def test_the_command_shows_runs_and_rebuilds() -> None:
 
 def test_the_worker_job_and_its_schedule() -> None:
     account = make_account()
-    add_event(account, "oA", FOLLOW, T0, "hall")
+    follow = add_event(account, "oA", FOLLOW, T0, "hall")
 
     assert "read-models" in [p.name for p in collect_schedule()]
     assert periodic._enqueue_run() == 1
     assert DBTaskResult.objects.filter(task_path__endswith="run_read_models").count() == 1
-    # Each consumer that reads follows handles the one event.
-    assert run_read_models.call() == sum(1 for c in consumers() if c.kinds is None or FOLLOW in c.kinds)
+    # Each consumer that reads follows handles the one event, unless its filter leaves it out.
+    reading = [c for c in consumers() if c.kinds is None or FOLLOW in c.kinds]
+    taking = [
+        c
+        for c in reading
+        if c.events_filter is None or Event.objects.filter(c.events_filter, pk=follow.pk).exists()
+    ]
+    assert run_read_models.call() == len(taking)
     assert table(account) == [(account.pk, date(2026, 6, 1), "hall", 1, 0, 0, 0)]
 
     # While a job holds every consumer, another would find them all claimed: none is queued.
