@@ -21,6 +21,9 @@ CONFLICT DO NOTHING (rows left by an interrupted bulk run are skipped), and the 
 are written at the end. A fan a callback created while the import ran gets its imported events applied
 one by one at the end, as if the per-event import had run after that callback.
 
+Events are stored fan by fan (`_fan_major`), so their ids follow that order rather than the file's: at a
+million fans it is what keeps the event table's indexes from taking a random page write per event.
+
 An interrupted bulk import leaves events without their fans; running it again completes it exactly.
 PostgreSQL: COPY (straight into the event table when the account had no events, else through a staging
 table and INSERT ... ON CONFLICT DO NOTHING). SQLite: one `INSERT ... SELECT` over `json_each` of the
@@ -35,6 +38,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -242,7 +246,9 @@ class BulkImport:
         with _timed(phases, "existing"):
             self.existing = self._existing_fans()
             self.direct = self.sql.postgres and not self._account_has_events()
-        firsts = range(self.start, self.end, self.batch)
+        with _timed(phases, "order"):
+            self.order = self._fan_major()
+        firsts = range(0, len(self.order), self.batch)
         with _timed(phases, "events"), Prefetch(self._build, firsts) as built:
             for batch in built:
                 self._store_batch(batch)
@@ -271,13 +277,39 @@ class BulkImport:
         finally:
             cursor.close()
 
+    def _fan_major(self) -> array[int]:
+        """The records of [start, end) fan by fan (in openid order), each fan's in file order: a counting
+        sort, two passes over the fan column.
+
+        Stored in this order, a fan's events are neighbours in the event table's fan-timeline index and
+        (by their "evt:<openid>:<time>" keys) in its unique index, so each batch appends to a few index
+        pages instead of touching a random page of each index per event: at 1,000,000 fans those indexes
+        are gigabytes and random inserts dominate the load. Only a fan's own order matters to what is
+        stored (its state, its duplicates); event ids follow this order, and every read model orders a
+        fan's events by (WeChat time, id), never by id across fans."""
+        fans, n = self.history.fan, len(self.openids)
+        counts = [0] * n
+        for f in fans[self.start : self.end]:
+            counts[f] += 1
+        position, at = [0] * n, 0
+        for f in sorted(range(n), key=self.openids.__getitem__):
+            position[f] = at
+            at += counts[f]
+        order = array("i" if self.end < 2**31 else "q", bytes(at * (4 if self.end < 2**31 else 8)))
+        for i in range(self.start, self.end):
+            f = fans[i]
+            order[position[f]] = i
+            position[f] += 1
+        return order
+
     # -- one batch of records --------------------------------------------------------------------------
 
     # Runs on the prefetch thread: reads the file and the import's own state, never the database.
     # One inlined loop: at a few microseconds a record, a function call per record would cost more than
     # the work it does.
-    def _build(self, first: int) -> _Batch:
-        end = min(self.end, first + self.batch)
+    def _build(self, first: int) -> _Batch:  # noqa: PLR0915
+        order = self.order
+        end = min(len(order), first + self.batch)
         h, postgres = self.history, self.sql.postgres
         times, fans, kinds, details = h.time, h.fan, h.kind, h.detail
         openids, existing, shapes, states, periods = (
@@ -291,14 +323,13 @@ class BulkImport:
         rows: list[str] = []
         old_fans: list[int] = []
         duplicates = 0
-        previous = (
-            (-1, -1, -1) if first == self.start else (times[first - 1], fans[first - 1], kinds[first - 1])
-        )
+        before = order[first - 1] if first else -1
+        previous = (-1, -1, -1) if before < 0 else (times[before], fans[before], kinds[before])
         last_t, at, tstr, wt = -1, datetime.now(UTC), "", ""
-        for i in range(first, end):
+        for i in order[first:end]:
             t, f, k = times[i], fans[i], kinds[i]
             here = (t, f, k)
-            if here < previous:
+            if here < previous and f == previous[1]:
                 raise BulkRefused(f"record {i} is out of the file's (time, fan, kind) order")
             repeated = here == previous and k in _EVENT_KINDS
             previous = here

@@ -30,7 +30,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("file", type=Path)
-        parser.add_argument("--start", type=int, default=0, help="first event to import (to resume)")
+        parser.add_argument(
+            "--start",
+            type=int,
+            default=0,
+            help="first record of the file to import (resumes --per-event; an interrupted bulk import is "
+            "run again whole)",
+        )
         parser.add_argument("--limit", type=int, help="import at most this many events")
         parser.add_argument(
             "--batch", type=int, help="events per transaction (bulk: 50,000 SQLite, 200,000 PostgreSQL)"
