@@ -16,6 +16,7 @@ from liucun.events.store import append_event
 from liucun.rawsql import Sql
 from liucun.readmodels import runner
 from liucun.readmodels.bulksql import local_day, payload_text
+from liucun.readmodels.consumer import Consumer
 from liucun.readmodels.daily_follows import DailyFollowsConsumer
 from liucun.readmodels.models import ConsumerState, FollowFanCursor
 from liucun.readmodels.tests.support import add_event, table
@@ -96,6 +97,12 @@ class _NoBulkAfterAll(DailyFollowsConsumer):
         return False
 
 
+class _NeverHadBulk(DailyFollowsConsumer):
+    """Has no set-based rebuild at all (the base class's hook)."""
+
+    rebuild_bulk = Consumer.rebuild_bulk
+
+
 @pytest.mark.django_db
 def test_a_consumer_without_a_set_based_rebuild_replays_every_event() -> None:
     account = make_account()
@@ -111,10 +118,8 @@ def test_a_consumer_without_a_set_based_rebuild_replays_every_event() -> None:
     assert table() == expected
     assert ConsumerState.objects.get(name="daily-follows").events_seen == 2
 
-    from liucun.activity.consumer import ActivityConsumer
-
-    assert ActivityConsumer().supports_bulk() is False
-    assert runner.rebuild(ActivityConsumer()).bulk is None
+    assert _NeverHadBulk().supports_bulk() is False
+    assert runner.rebuild(_NeverHadBulk()).bulk is None
 
 
 @pytest.mark.django_db
