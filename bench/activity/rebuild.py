@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.setup import setup_django
+
 FULL_YEAR_EVENTS = 48_381_751  # wxsim bulk, 1,000,000 fans x 365 days, seed 1
 REBUILD_TARGET_S = 600
 
@@ -32,21 +34,6 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--keep", type=Path, help="directory to keep the file and the SQLite database in")
     parser.add_argument("--no-replay", action="store_true", help="only the set-based rebuild")
     return parser.parse_args()
-
-
-def _setup_django(directory: Path) -> str:
-    if not os.environ.get("DATABASE_URL"):
-        os.environ["LIUCUN_DATA_DIR"] = str(directory)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "liucun.settings")
-    os.environ.setdefault("LIUCUN_LOG_LEVEL", "WARNING")
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-    from django.db import connection
-
-    return f"{connection.vendor} {connection.settings_dict['NAME']}"
 
 
 def _load() -> str:
@@ -101,7 +88,7 @@ def main() -> None:
     args = _args()
     directory = args.keep or Path(tempfile.mkdtemp(prefix="liucun-bench-activity-rebuild-", dir="/tmp"))
     directory.mkdir(parents=True, exist_ok=True)
-    database = _setup_django(directory)
+    database = setup_django(directory)
     from django.db import connection
 
     from bench.reports.load import APPID, history_file, load

@@ -27,6 +27,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.setup import setup_django
+
 INGEST_SATURATION = 1200  # callbacks/s, bench/ingest on this machine (docs/performance.md)
 REPORT_TARGET_MS = 200
 OVERVIEW_TARGET_MS = 100
@@ -57,21 +59,6 @@ def _args() -> argparse.Namespace:
     if args.tail is None:
         args.tail = 20_000 if args.quick else 200_000
     return args
-
-
-def _setup_django(directory: Path) -> str:
-    if not os.environ.get("DATABASE_URL"):
-        os.environ["LIUCUN_DATA_DIR"] = str(directory)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "liucun.settings")
-    os.environ.setdefault("LIUCUN_LOG_LEVEL", "WARNING")
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-    from django.db import connection
-
-    return f"{connection.vendor} {connection.settings_dict['NAME']}"
 
 
 def _ms(samples: list[float]) -> tuple[float, float, float]:
@@ -244,7 +231,7 @@ def main() -> None:
     args = _args()
     directory = args.keep or Path(tempfile.mkdtemp(prefix="liucun-bench-reports-", dir="/tmp"))
     directory.mkdir(parents=True, exist_ok=True)
-    database = _setup_django(directory)
+    database = setup_django(directory)
     from django.db import connection
 
     from bench.reports.load import APPID, analyze, history_file, load
