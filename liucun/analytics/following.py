@@ -22,7 +22,9 @@ last follow or unfollow by the end of D was a follow, plus those whose first kno
 and who had not yet left (property test: analytics/tests/test_following_property.py).
 
 The consumer keeps the same shape as daily follows (readmodels/daily_follows.py): a per-fan cursor for
-events later than the fan's latest, and the fan's history re-read for a backdated one.
+events later than the fan's latest, and the fan's history re-read for a backdated one. A rebuild from zero
+does not replay: following_bulk.py computes the same rows and cursors in a few statements
+(Consumer.rebuild_bulk), and incremental runs carry on from there.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 
-from liucun.analytics import snapshot
+from liucun.analytics import following_bulk, snapshot
 from liucun.analytics.models import FollowingChange, FollowingFanCursor
 from liucun.events.kinds import FOLLOW, LIFECYCLE_KINDS
 from liucun.rawsql import Sql
@@ -107,6 +109,7 @@ class FollowingConsumer(Consumer):
 
     def __init__(self, time_zone: str | None = None) -> None:
         self.tz = ZoneInfo(time_zone or settings.TIME_ZONE)
+        self._staged_upto: int | None = None  # the last_id prepare_bulk staged rows for
 
     def fingerprint(self) -> str:
         return f"v{self.version}:{self.tz.key}"
@@ -114,6 +117,20 @@ class FollowingConsumer(Consumer):
     def reset(self) -> None:
         FollowingChange.objects.all().delete()
         FollowingFanCursor.objects.all().delete()
+
+    def prepare_bulk(self, last_id: int) -> None:
+        following_bulk.stage(last_id, self.tz)
+        self._staged_upto = last_id
+
+    def rebuild_bulk(self, last_id: int) -> bool:
+        if self._staged_upto != last_id:
+            self.prepare_bulk(last_id)
+        following_bulk.copy()
+        return True
+
+    def finish_bulk(self) -> None:
+        following_bulk.drop()
+        self._staged_upto = None
 
     def prepare(self, events: Sequence[EventRow]) -> _Plan:
         states = self._load_states(events)
