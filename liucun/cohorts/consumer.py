@@ -11,6 +11,8 @@ What the table holds is a function of the *set* of a fan's lifecycle events (in 
 So a rebuild from zero gives the rows any sequence of incremental runs gives. As in daily_follows.py, an
 event later than everything the fan did before is placed from a per-fan cursor without a query; an older
 one (backdated history, a late retry) re-reads the fan's lifecycle events and replaces the fan's share.
+A rebuild from zero does not replay: bulk.py computes the same rows and cursors in a few statements
+(Consumer.rebuild_bulk), and incremental runs carry on from there.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 
+from liucun.cohorts import bulk
 from liucun.cohorts.models import BIN_COLUMNS, CohortStays, StayFanCursor, bin_of
 from liucun.events.kinds import FOLLOW, LIFECYCLE_KINDS
 from liucun.rawsql import Sql
@@ -104,6 +107,7 @@ class StaysConsumer(Consumer):
 
     def __init__(self, time_zone: str | None = None) -> None:
         self.tz = ZoneInfo(time_zone or settings.TIME_ZONE)
+        self._staged_upto: int | None = None  # the last_id prepare_bulk staged rows for
 
     def fingerprint(self) -> str:
         # Cohort days depend on the time zone: tables built in another zone must be rebuilt.
@@ -112,6 +116,20 @@ class StaysConsumer(Consumer):
     def reset(self) -> None:
         CohortStays.objects.all().delete()
         StayFanCursor.objects.all().delete()
+
+    def prepare_bulk(self, last_id: int) -> None:
+        bulk.stage(last_id, self.tz)
+        self._staged_upto = last_id
+
+    def rebuild_bulk(self, last_id: int) -> bool:
+        if self._staged_upto != last_id:
+            self.prepare_bulk(last_id)
+        bulk.copy()
+        return True
+
+    def finish_bulk(self) -> None:
+        bulk.drop()
+        self._staged_upto = None
 
     def prepare(self, events: Sequence[EventRow]) -> _Plan:
         cursors = _load_cursors(events)
