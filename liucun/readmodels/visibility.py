@@ -7,11 +7,12 @@ an ON CONFLICT DO NOTHING duplicate delivery, which takes a sequence value and s
 waiting for every gap to fill would stall forever.
 
 The rule: a consumer reads contiguous ids freely, and stops at a gap until the gap is *settled*. After
-reading ids up to N, the reader notes the first transaction id not yet assigned (the snapshot's xmax).
+reading ids up to N, the reader notes the first transaction id not yet assigned (`transaction_horizon`).
 Whoever holds a missing id below N took it before N was taken, so its transaction id is below that
-mark; once the oldest running transaction is past the mark, that transaction has committed or rolled
-back, and whatever is still missing below N never will appear. A grace period covers the instant
-between taking a sequence value and writing the row (when the transaction may have no id yet).
+mark; once the oldest transaction still running in this database is past the mark, that transaction has
+committed or rolled back, and whatever is still missing below N never will appear. A grace period
+covers the instant between taking a sequence value and writing the row (when the transaction may have
+no id yet).
 
 SQLite lets one writer in at a time and never assigns an id below a visible one, so every gap it shows
 is final at once.
@@ -53,14 +54,46 @@ def serial_ids() -> bool:
     return connection.vendor != "postgresql"
 
 
+# Only this database's running transactions can hold an event id: one of another database on the same
+# server (a long report, another application, the other test worker) must not hold a gap open, so the
+# snapshot's xmin (the whole cluster's) is not the oldest that matters. And the snapshot's xmax is one
+# past the highest *completed* transaction, not the next to be assigned: a transaction that took an id
+# and is still running may be at or above it. Both come from pg_stat_activity's backend_xid instead,
+# which has no epoch: it is widened to 64 bits next to the snapshot's xmax (running ids are always within
+# 2^31 of each other).
+_HORIZON = (
+    "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint, datname = current_database(),"
+    " backend_xid::text::bigint FROM pg_stat_activity WHERE backend_xid IS NOT NULL"
+)
+_XID_SPACE = 1 << 32
+
+
+def widened(xid32: int, near: int) -> int:
+    """The 64-bit transaction id whose low 32 bits are xid32, closest to the 64-bit id `near`."""
+    delta = (xid32 - near) % _XID_SPACE
+    return near + delta if delta < _XID_SPACE // 2 else near + delta - _XID_SPACE
+
+
+def horizon_of(xmax: int, running: list[tuple[bool, int]]) -> tuple[int, int]:
+    """(oldest running in this database, next to be assigned) from the snapshot's xmax and the backends'
+    (in this database, 32-bit xid)."""
+    ids = [(here, widened(xid, xmax)) for here, xid in running]
+    next_xid = max([xmax, *(xid + 1 for _here, xid in ids)])
+    return min([next_xid, *(xid for here, xid in ids if here)]), next_xid
+
+
 def transaction_horizon(cursor: Any) -> tuple[int, int]:
-    """(oldest running transaction id, first unassigned transaction id), PostgreSQL only."""
-    cursor.execute(
-        "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, "
-        "pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
-    )
-    xmin, xmax = cursor.fetchone()
-    return int(xmin), int(xmax)
+    """(oldest transaction id still running in this database, first one not assigned yet), PostgreSQL.
+
+    A holder of a missing id that has written its row has a transaction id below the second number;
+    once the first number reaches a fence taken earlier, every such holder has ended."""
+    cursor.execute(_HORIZON)
+    rows = cursor.fetchall()
+    if not rows:
+        cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+        (xmax,) = cursor.fetchone()
+        return int(xmax), int(xmax)
+    return horizon_of(int(rows[0][0]), [(bool(here), int(xid)) for _x, here, xid in rows])
 
 
 def fence_settled(

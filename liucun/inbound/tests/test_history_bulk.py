@@ -8,7 +8,6 @@ row timestamps.
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -334,12 +333,6 @@ def test_a_fan_created_by_a_callback_during_the_import(tmp_path: Path) -> None:
     _same(reference, _snapshot(account))
 
 
-@pytest.mark.skipif(
-    bool(os.environ.get("PYTEST_XDIST_WORKER")) and os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="needs the cluster's oldest transaction to end; under xdist on PostgreSQL a transaction of "
-    "another "
-    "worker held it past 60 s in CI (known, being chased); runs on SQLite and on PostgreSQL without -n",
-)
 @pytest.mark.django_db(transaction=True)
 def test_command_reports_progress_and_catches_up_read_models(tmp_path: Path, capsys, monkeypatch) -> None:
     from liucun.readmodels import runner

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -13,13 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from liucun.events.kinds import FOLLOW
+from liucun.events.models import Event
 from liucun.events.store import append_event
 from liucun.rawsql import Sql
 from liucun.readmodels import runner
 from liucun.readmodels.daily_follows import DailyFollowsConsumer
 from liucun.readmodels.models import ConsumerState
 from liucun.readmodels.tests.support import add_event, table
-from liucun.readmodels.visibility import Reach, fence_settled, reach
+from liucun.readmodels.visibility import Reach, fence_settled, horizon_of, reach, transaction_horizon, widened
 from liucun.testing.factories import make_account
 
 T0 = datetime(2026, 8, 1, 2, tzinfo=UTC)
@@ -54,6 +54,16 @@ def test_the_reader_never_passes_an_unsettled_missing_id(
     assert result.blocked == bool(following)
     if following:
         assert any(i > settled for i in range(result.upto + 1, following[0]))
+
+
+def test_transaction_ids_are_widened_next_to_the_snapshot_and_only_this_database_counts() -> None:
+    epoch = 3 << 32
+    assert widened(5, epoch + 10) == epoch + 5
+    assert widened(15, epoch + 10) == epoch + 15  # running, above the snapshot's xmax
+    assert widened((1 << 32) - 3, epoch + 2) == epoch - 3  # just before the wrap
+    assert horizon_of(epoch + 10, []) == (epoch + 10, epoch + 10)
+    assert horizon_of(epoch + 10, [(False, 4), (True, 7), (True, 12)]) == (epoch + 7, epoch + 13)
+    assert horizon_of(epoch + 10, [(False, 4), (False, 11)]) == (epoch + 12, epoch + 12)
 
 
 def test_a_fence_settles_when_older_transactions_ended_and_the_grace_passed() -> None:
@@ -127,12 +137,50 @@ def test_an_event_that_commits_after_a_higher_id_is_not_skipped(holder: Sql) -> 
     ]
 
 
-@pytest.mark.skipif(
-    bool(os.environ.get("PYTEST_XDIST_WORKER")) and os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="needs the cluster's oldest transaction to end; under xdist on PostgreSQL a transaction of "
-    "another "
-    "worker held it past 60 s in CI (known, being chased); runs on SQLite and on PostgreSQL without -n",
-)
+@pytest.mark.django_db(transaction=True)
+def test_a_holder_that_wrote_its_row_after_a_later_id_committed_is_waited_for(
+    holder: Sql, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The holder takes id N, a later delivery takes N + 1 and commits, and the holder writes its row only
+    # after the worker's own last commit (its claim): the holder's transaction id is then above every
+    # completed one, at the snapshot's xmax, and a fence reckoned from the snapshot's xmin and xmax
+    # alone counted it as ended once the grace was over, stepping over N for good.
+    account = make_account()
+    first = add_event(account, "oA", FOLLOW, T0, "early")
+    consumer = DailyFollowsConsumer()
+    start = datetime.now(UTC)
+    assert runner.run(consumer, now=start).watermark == first.pk
+    cursor = holder.cursor()
+    cursor.execute("SELECT nextval(pg_get_serial_sequence('events_event', 'id'))")
+    (taken,) = cursor.fetchone()
+    after = add_event(account, "oC", FOLLOW, T0, "early")
+    columns = [f.column for f in Event._meta.concrete_fields if f.column not in ("id", "dedupe_key")]
+    listed = ", ".join(columns)
+    real_claim = runner.claim
+
+    def claim_then_the_holder_writes(name: str, owner: str, now: datetime) -> bool:
+        claimed = real_claim(name, owner, now)
+        cursor.execute(
+            f"INSERT INTO events_event (id, dedupe_key, {listed})"
+            f" SELECT %s, 'held:oB', {listed} FROM events_event WHERE id = %s",
+            [taken, after.pk],
+        )
+        monkeypatch.setattr(runner, "claim", real_claim)
+        return claimed
+
+    monkeypatch.setattr(runner, "claim", claim_then_the_holder_writes)
+    waiting = runner.run(consumer, now=start)
+    long_after = runner.run(consumer, now=start + runner.GAP_GRACE * 10)
+
+    assert first.pk < taken < after.pk
+    assert (waiting.watermark, waiting.waiting_on_gap) == (first.pk, True)
+    assert (long_after.watermark, long_after.waiting_on_gap) == (first.pk, True)
+    holder.connection.commit()
+    done = _once_other_transactions_end(lambda: runner.run(consumer, now=start + runner.GAP_GRACE * 10))
+    assert (done.watermark, done.events) == (after.pk, 2)
+    assert table(account) == [(account.pk, date(2026, 8, 1), "early", 2, 1, 0, 0)]  # oC twice: a refollow
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_id_whose_transaction_rolled_back_is_passed_once_the_grace_is_over(holder: Sql) -> None:
     account = make_account()
@@ -157,12 +205,41 @@ def test_an_id_whose_transaction_rolled_back_is_passed_once_the_grace_is_over(ho
 
 
 def _once_other_transactions_end(run: Callable[[], runner.RunResult]) -> runner.RunResult:
-    """Run until the gap settles. Transaction ids are the whole cluster's: a test of the other xdist worker
-    (another database on the same server) may hold the oldest running transaction for a few seconds, and
-    the consumer rightly waits for it; only that, never the grace, is waited for here."""
+    """Run until the gap settles: a transaction of this database (the test's own server) may still hold
+    the oldest running transaction for a moment; only that, never the grace, is waited for here."""
     deadline = time.monotonic() + 60
     result = run()
     while result.waiting_on_gap and time.monotonic() < deadline:
         time.sleep(0.2)
         result = run()
     return result
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_in_another_database_of_the_server_does_not_hold_a_gap_open(holder: Sql) -> None:
+    # Event ids are held only by transactions of Liucun's own database; one of another database on the
+    # same server (a long report, another application, the other test worker) must not stall read models.
+    settings = {**connection.settings_dict, "NAME": "postgres"}
+    other = connections["default"].__class__(settings, alias="other-database")
+    other.set_autocommit(False)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+            elsewhere = int(cursor.fetchone()[0])
+        with connection.cursor() as cursor:
+            oldest, next_xid = transaction_horizon(cursor)
+        assert oldest > elsewhere
+        assert next_xid > elsewhere
+
+        held = _hold_event(holder, make_account().pk, "oB")
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+            mine = int(cursor.fetchone()[0])
+        with connection.cursor() as cursor:
+            oldest, next_xid = transaction_horizon(cursor)
+        # The holder's id is at or above the snapshot's xmax (nothing completed after it took it): it is
+        # still the oldest, and the next id to be assigned is past it.
+        assert held and oldest == mine < next_xid
+    finally:
+        other.rollback()
+        other.close()
