@@ -1,9 +1,14 @@
 """Running consumers: claim one, read new events in id order in batches, commit each batch with its watermark.
 
-A consumer is claimed with a conditional UPDATE (a lease, renewed every batch), so two workers never run
-it at once; and every batch locks the consumer's state row and re-checks the claim before it writes, so
-even a worker that lost its lease while paused cannot fold a batch in twice. On SQLite each batch holds
-the write lock (shared with the callback) for its duration only, which the batch size keeps short.
+A consumer is claimed with a conditional UPDATE (a lease, renewed every batch, and by a thread while a
+set-based rebuild runs), so two workers never run it at once; and every batch locks the consumer's state
+row and re-checks the claim before it writes, so even a worker that lost its lease while paused cannot
+fold a batch in twice. On SQLite each batch holds the write lock (shared with the callback) for its
+duration only, which the batch size keeps short while callbacks are coming in.
+
+A consumer far behind (a history imported with --no-readmodels, a worker down for long) catches up the
+quick way: rebuilt set-based from zero when it can be (see `far_behind`), else replayed in large batches
+while no callback waits for the write lock (see `_Pace`).
 """
 
 from __future__ import annotations
@@ -11,14 +16,17 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import OperationalError, connection, transaction
+from django.db import DatabaseError, OperationalError, close_old_connections, connection, transaction
 from django.db.models import Max, Q
 
-from liucun.events.models import Event
+from liucun.events.models import Event, EventSource
 from liucun.readmodels.consumer import Consumer, event_rows
 from liucun.readmodels.models import ConsumerState
 from liucun.readmodels.registry import consumers
@@ -37,6 +45,25 @@ MIN_BATCH = 500
 WALK = 50_000
 # How long a bulk rebuild on PostgreSQL waits for the inserts in flight before it replays instead.
 BULK_LOCK_TIMEOUT = timedelta(seconds=10)
+# While one long step runs (a set-based rebuild's scan: 11 minutes at 1,000,000 fans), a thread renews
+# the lease this often, so it never runs out and no other worker takes the consumer meanwhile.
+RENEW_EVERY = LEASE / 5
+
+# Far behind: at least this many ids left to walk. Below it a replay is over in about a minute even at
+# its slowest (fan-ordered history, ~900 events/s measured), and a set-based rebuild would rewrite every
+# row and hold the write lock for seconds to save little.
+CATCH_UP_FLOOR = 100_000
+# A far-behind replay with no callback waiting takes batches of up to this many events: in fan-ordered
+# history every batch rewrites nearly every day's rows, so a write costs about the same at 500 events as
+# at 50,000 (fan activity: 1.1 s against 2.3 s) and larger batches are up to 20 times faster overall.
+CATCH_UP_BATCH = WALK
+# ...and shrinks only past this write time: below WeChat's 5-second reply deadline, so a callback that
+# comes in during such a write still gets its answer; the next batch then sees it and keeps to
+# WRITE_TARGET_SECONDS again.
+CATCH_UP_WRITE_SECONDS = 3.0
+# Callbacks are coming in when one of the newest ids is a callback received this recently.
+LIVE_WINDOW = timedelta(seconds=60)
+LIVE_PROBE_IDS = 10_000
 
 
 class NotClaimed(Exception):
@@ -55,6 +82,8 @@ class RunResult:
     # The longest write transaction of a batch: on SQLite, how long the callback's write lock was held.
     longest_write_seconds: float = 0.0
     bulk: BulkFill | None = None  # what a set-based rebuild did before the run
+    # The run found the consumer far behind: it rebuilt it set-based (`bulk`) or replayed in large batches.
+    far_behind: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,20 +124,29 @@ def run(
     now: datetime | None = None,
 ) -> RunResult:
     """Fold new events into the consumer until it is caught up, blocked on an unsettled gap, or out of
-    batches/time. Raises NotClaimed when another worker runs it."""
+    batches/time. Far behind, it first rebuilds the consumer set-based when it can (`far_behind`); the
+    budget does not cut that short. Raises NotClaimed when another worker runs it."""
     owner = owner or worker_id()
     clock_now = now or datetime.now(UTC)
     if not claim(consumer.name, owner, clock_now):
         raise NotClaimed(consumer.name)
     result = RunResult(consumer.name)
     deadline = time.monotonic() + budget.total_seconds() if budget else None
-    size = batch
     try:
         result.rebuilt = _reset_if_stale(consumer, owner)
+        head = _head()
+        watermark = ConsumerState.objects.values_list("last_event_id", flat=True).get(name=consumer.name)
+        result.far_behind = head - watermark >= CATCH_UP_FLOOR
+        if not result.rebuilt and consumer.supports_bulk() and far_behind(watermark, head):
+            result.bulk = _catch_up_set_based(consumer, owner)
+            result.rebuilt = result.bulk is not None
+        result.watermark = result.bulk.upto if result.bulk else watermark
+        pace = _Pace(batch, head)
         while max_batches is None or result.batches < max_batches:
             started = time.perf_counter()
+            size = pace.size(result.watermark)
             step = _one_batch(consumer, owner, size, grace, now or datetime.now(UTC))
-            size = next_batch_size(size, step.write_seconds, ceiling=batch)
+            pace.wrote(step.write_seconds)
             result.slowest_batch_seconds = max(result.slowest_batch_seconds, time.perf_counter() - started)
             result.longest_write_seconds = max(result.longest_write_seconds, step.write_seconds)
             result.batches += 1
@@ -124,10 +162,86 @@ def run(
     return result
 
 
-def next_batch_size(size: int, write_seconds: float, *, ceiling: int) -> int:
-    if write_seconds > WRITE_TARGET_SECONDS and size > MIN_BATCH:
-        return max(MIN_BATCH, size // 2)
-    if write_seconds < WRITE_TARGET_SECONDS / 4 and size < ceiling:
+def far_behind(watermark: int, head: int) -> bool:
+    """Whether a consumer at `watermark` is better rebuilt set-based from zero than replayed up to `head`.
+
+    A set-based rebuild reads every id up to the head once; a replay walks the ids past the watermark,
+    folding the consumer's events in one by one through Python. With at least as many ids left as folded
+    already, the rebuild reads at most twice what the replay walks, and it is 8 to 150 times faster per id
+    (50,000 fans x 90 days, SQLite: fan activity 119,000 ids/s against 900, menu clicks 30,000 against
+    3,900, daily follows 263,000 against 231,000, the last reading 2 % of the events): never much slower,
+    mostly far faster. Below CATCH_UP_FLOOR ids a replay is quick anyway. Two numbers, no scan: the head
+    is the primary key's last entry."""
+    behind = head - watermark
+    return behind >= CATCH_UP_FLOOR and behind >= watermark
+
+
+class _Pace:
+    """The size of each batch of a run.
+
+    Normally the batch is `batch` at most, halved after a write over WRITE_TARGET_SECONDS (on SQLite the
+    write holds the lock callbacks wait for) and grown back after quick ones. Far behind (at least
+    CATCH_UP_FLOOR ids left), with no callback waiting for the write lock (none came in lately, or
+    PostgreSQL, where callbacks never wait for a consumer's write), it starts at CATCH_UP_BATCH and halves
+    only past CATCH_UP_WRITE_SECONDS, never below `batch`: a far-behind replay is mostly fan-ordered
+    history, whose writes cost about the same whatever the batch, so halving them only multiplies them.
+    """
+
+    def __init__(self, batch: int, head: int) -> None:
+        self.batch, self.head = batch, head
+        self.current = batch
+        self.catching_up = False
+
+    def size(self, watermark: int) -> int:
+        catching_up = self.head - watermark >= CATCH_UP_FLOOR and not callbacks_waiting()
+        if catching_up and not self.catching_up:
+            self.current = max(self.batch, CATCH_UP_BATCH)
+        elif not catching_up:
+            self.current = min(self.current, self.batch)
+        self.catching_up = catching_up
+        return self.current
+
+    def wrote(self, write_seconds: float) -> None:
+        if self.catching_up:
+            self.current = next_batch_size(
+                self.current,
+                write_seconds,
+                ceiling=max(self.batch, CATCH_UP_BATCH),
+                target=CATCH_UP_WRITE_SECONDS,
+                floor=self.batch,
+            )
+        else:
+            self.current = next_batch_size(self.current, write_seconds, ceiling=self.batch)
+
+
+def callbacks_waiting(now: datetime | None = None) -> bool:
+    """Whether a consumer's long write would hold callbacks back: on SQLite, while callbacks are coming in
+    (one of the newest LIVE_PROBE_IDS events is a callback received within LIVE_WINDOW; a walk of the
+    primary key's last entries). PostgreSQL's callbacks never wait for a consumer's write."""
+    if not serial_ids():
+        return False
+    head = _head()
+    recent = (now or datetime.now(UTC)) - LIVE_WINDOW
+    return Event.objects.filter(
+        id__gt=head - LIVE_PROBE_IDS, source=EventSource.CALLBACK, received_at__gte=recent
+    ).exists()
+
+
+def _head() -> int:
+    return Event.objects.aggregate(head=Max("id"))["head"] or 0
+
+
+def next_batch_size(
+    size: int,
+    write_seconds: float,
+    *,
+    ceiling: int,
+    target: float = WRITE_TARGET_SECONDS,
+    floor: int = MIN_BATCH,
+) -> int:
+    if write_seconds > target and size > floor:
+        return max(floor, size // 2)
+    if write_seconds < target / 4 and size < ceiling:
         return min(ceiling, size * 2)
     return size
 
@@ -211,29 +325,105 @@ def _rebuild_from_zero(consumer: Consumer, owner: str, *, bulk: bool) -> BulkFil
         log.warning("read model %s: no safe watermark for a bulk rebuild; replaying instead", consumer.name)
         _reset(consumer, owner)
         return None
+    filled = _fill(consumer, owner, upto)
+    if filled is None:
+        _reset(consumer, owner)  # the consumer declined: replay from zero
+    return filled
+
+
+def _catch_up_set_based(consumer: Consumer, owner: str) -> BulkFill | None:
+    """Rebuild a consumer that is far behind set-based. Without a safe watermark (PostgreSQL: inserts in
+    flight past BULK_LOCK_TIMEOUT) or when the consumer declines, its tables and watermark stay as they
+    were and the run replays from there."""
+    upto = bulk_watermark()
+    if upto is None:
+        log.warning("read model %s is far behind but no safe watermark was found; replaying", consumer.name)
+        return None
+    filled = _fill(consumer, owner, upto)
+    if filled is not None:
+        log.info(
+            "read model %s was far behind: rebuilt set-based up to event %d in %.1f s",
+            consumer.name,
+            upto,
+            filled.seconds,
+        )
+    return filled
+
+
+def _fill(consumer: Consumer, owner: str, upto: int) -> BulkFill | None:
+    """Replace the consumer's tables by a set-based fill up to `upto` (every id up to it visible or never
+    to be) and move its watermark there, in one transaction; None, and nothing changed, when the consumer
+    declines (rebuild_bulk returned False)."""
     began = time.perf_counter()
     try:
-        # The heavy reading happens here, outside the write transaction (see Consumer.prepare_bulk).
-        consumer.prepare_bulk(upto)
-        writing = time.perf_counter()
-        with serialized_writes(), transaction.atomic():
-            state = ConsumerState.objects.select_for_update().get(name=consumer.name)
-            if state.owner != owner:
-                raise NotClaimed(consumer.name)
-            # Emptied and refilled in one transaction: readers see the old rows until the new ones commit.
-            consumer.reset()
-            filled = consumer.rebuild_bulk(upto)
-            _zero(state, consumer)
-            if filled:
-                state.last_event_id = state.settled_upto = upto
-                state.head_event_id = max(state.head_event_id, upto)
-            state.save()
-        done = time.perf_counter()
+        with _lease_renewed(consumer.name, owner):
+            # The heavy reading happens here, outside the write transaction (see Consumer.prepare_bulk).
+            consumer.prepare_bulk(upto)
+            writing = time.perf_counter()
+            with serialized_writes(), transaction.atomic():
+                state = ConsumerState.objects.select_for_update().get(name=consumer.name)
+                if state.owner != owner:
+                    raise NotClaimed(consumer.name)
+                # Emptied and refilled in one transaction: readers see the old rows until the new ones
+                # commit.
+                consumer.reset()
+                filled = consumer.rebuild_bulk(upto)
+                if not filled:
+                    transaction.set_rollback(True)
+                else:
+                    _zero(state, consumer)
+                    state.last_event_id = state.settled_upto = upto
+                    state.head_event_id = max(state.head_event_id, upto)
+                    state.save()
+            done = time.perf_counter()
     finally:
         consumer.finish_bulk()
     if not filled:
         return None
     return BulkFill(upto=upto, seconds=done - began, write_seconds=done - writing)
+
+
+def renew(name: str, owner: str, now: datetime) -> bool:
+    """Extend the owner's lease; False when the consumer is no longer the owner's."""
+    with serialized_writes(), transaction.atomic():
+        return ConsumerState.objects.filter(name=name, owner=owner).update(lease_until=now + LEASE) == 1
+
+
+@contextmanager
+def _lease_renewed(name: str, owner: str) -> Iterator[None]:
+    """Hold the claim through one long step: a thread renews the lease every RENEW_EVERY until it ends.
+
+    The batch loop renews the lease with every batch; a set-based rebuild is one step that can outlast
+    LEASE, after which another worker could claim the consumer (its write would then be refused, the
+    whole scan wasted). The thread uses its own connection; on SQLite it waits for the write lock like
+    any writer, and on PostgreSQL for the state row the rebuild's transaction locks, so it is stopped
+    only after that transaction has ended."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=_renew_until, args=(name, owner, stop), name=f"lease-{name}", daemon=True
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _renew_until(name: str, owner: str, stop: threading.Event) -> None:
+    try:
+        while not stop.wait(RENEW_EVERY.total_seconds()):
+            try:
+                if not renew(name, owner, datetime.now(UTC)):
+                    log.warning("read model %s: the lease of %s was lost during a rebuild", name, owner)
+                    return
+            except DatabaseError:
+                # One missed renewal is harmless (five fit into the lease); the next one retries.
+                log.exception("read model %s: the lease could not be renewed", name)
+            finally:
+                close_old_connections()
+    finally:
+        connection.close()
 
 
 def bulk_watermark() -> int | None:
@@ -342,7 +532,7 @@ def _settle_gap(state: ConsumerState, grace: timedelta, now: datetime) -> None:
 
 
 def status() -> list[dict[str, object]]:
-    head = Event.objects.aggregate(head=Max("id"))["head"] or 0
+    head = _head()
     states = {s.name: s for s in ConsumerState.objects.all()}
     rows: list[dict[str, object]] = []
     for consumer in consumers():
@@ -361,6 +551,15 @@ def status() -> list[dict[str, object]]:
                 and state.lease_until > datetime.now(UTC),
                 "waiting_on_gap_since": state.gap_seen_at,
                 "needs_rebuild": bool(state.fingerprint) and state.fingerprint != consumer.fingerprint(),
+                "catch_up": _catch_up_way(consumer, state.last_event_id, head),
             }
         )
     return rows
+
+
+def _catch_up_way(consumer: Consumer, watermark: int, head: int) -> str:
+    """How the next run catches the consumer up: "set-based" (rebuilt from zero), "replay" in large
+    batches (far behind without a set-based rebuild, or not far enough for one), "" (not far behind)."""
+    if consumer.supports_bulk() and far_behind(watermark, head):
+        return "set-based"
+    return "replay" if head - watermark >= CATCH_UP_FLOOR else ""

@@ -9,6 +9,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from liucun.readmodels import runner
 from liucun.readmodels.registry import UnknownConsumer, consumer_named, consumers
 
+# What the next run does with a consumer far behind (runner.far_behind, runner._Pace).
+_CATCH_UP_NOTES = {
+    "set-based": ", far behind: the next run rebuilds it set-based",
+    "replay": ", far behind: the next run replays it, in large batches while no callback waits",
+    "": "",
+}
+
 
 class Command(BaseCommand):
     help = "Show, run or rebuild the read models kept off the event store."
@@ -16,7 +23,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["status", "run", "rebuild"])
         parser.add_argument("name", nargs="?", help="one read model (default: all)")
-        parser.add_argument("--batch", type=int, default=runner.BATCH, help="events per transaction")
+        parser.add_argument(
+            "--batch",
+            type=int,
+            default=runner.BATCH,
+            help="events per transaction (a far-behind replay takes up to "
+            f"{runner.CATCH_UP_BATCH:,} while no callback waits)",
+        )
         parser.add_argument(
             "--replay",
             action="store_true",
@@ -46,6 +59,7 @@ class Command(BaseCommand):
                         else ""
                     )
                     + (", needs a rebuild" if row["needs_rebuild"] else "")
+                    + _CATCH_UP_NOTES[str(row["catch_up"])]
                 )
             return
         for consumer in selected:
@@ -59,7 +73,8 @@ class Command(BaseCommand):
                     f"{consumer.name} is being run by another worker; try again later"
                 ) from None
             filled = (
-                f"filled set-based up to event {result.bulk.upto} in {result.bulk.seconds:.1f} s "
+                ("far behind: rebuilt set-based instead of replayed, " if result.far_behind else "")
+                + f"filled set-based up to event {result.bulk.upto} in {result.bulk.seconds:.1f} s "
                 f"({result.bulk.write_seconds:.1f} s of it writing), then "
                 if result.bulk
                 else ""
