@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from liucun.events.kinds import FOLLOW, UNFOLLOW
@@ -144,6 +145,11 @@ def test_the_worker_job_and_its_schedule() -> None:
     assert run_read_models.call() == len(taking)
     assert table(account) == [(account.pk, date(2026, 6, 1), "hall", 1, 0, 0, 0)]
 
+    # While a run waits in the queue, another would only queue up behind it.
+    assert periodic._enqueue_run() == 0
+    DBTaskResult.objects.filter(task_path__endswith="run_read_models").update(
+        status=TaskResultStatus.SUCCESSFUL
+    )
     # While a job holds every consumer, another would find them all claimed: none is queued.
     for consumer in consumers():
         runner.claim(consumer.name, "busy-worker", datetime.now(UTC))
