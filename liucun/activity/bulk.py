@@ -2,17 +2,23 @@
 
 A year at 1,000,000 fans is about 48 million events, nearly all of them interactions, so every step costs
 per event and the shape is chosen for that. One plain scan of the event store stages the interactions
-(ACTIVE_KINDS) with id <= last_id, with their China day, in fan order: (account, openid, kind, day, WeChat
-time, id). The rest reads that table in its order or looks keys up in it:
-  - ActivityKindDay: events per fan, kind and day, summed per day and kind (fans: how many such rows);
+(ACTIVE_KINDS) and follows with id <= last_id, with their China day (and a follow's QR scene), in fan
+order: (account, openid, kind, day, WeChat time, id). The rest reads that table in its order or looks keys
+up in it:
+  - the fan's channel: the scene of the fan's first follow by (WeChat time, id) (a window over the follows
+    alone, a few percent of the rows), one row per fan that followed; a fan without one is in "";
+  - ActivityKindDay: events per fan, kind and day, summed per day, kind and the fan's channel (fans: how
+    many such rows);
   - the cursor: the fan's latest day, its latest WeChat time, the highest id at that time (so the latest
     interaction by (WeChat time, id)), and its latest day of each kind, written as json.dumps(...,
-    sort_keys=True) writes it;
+    sort_keys=True) writes it; with the fan's channel and first follow, and a cursor for every fan that
+    only followed;
   - ActivityPeriod: the fan's distinct active days, weeks and months, numbered through a small calendar
     (made in Python from definitions.PERIODS for the days that occur) so that the period after number n is
-    n + 1. Per period: active fans; back, those also active in the period before (a key lookup); new,
-    those whose first period it is. Then returning = back, resurrecting = active - new - back, and
-    dormant = active in the period before - back.
+    n + 1. Per period and channel: active fans; back, those also active in the period before (a key
+    lookup); new, those whose first period it is. Then returning = back, resurrecting = active - new -
+    back, and dormant = active in the period before - back. The channel is looked up per fan and period,
+    not per event.
 Every staged row has a count above zero, so no all-zero row is made. TEMP tables hold the rows to copy;
 only the copy runs inside the write transaction (on SQLite, with the lock callbacks wait for).
 
@@ -32,13 +38,17 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 
 from liucun.activity.definitions import ACTIVE_KINDS, PERIODS
-from liucun.readmodels.bulksql import local_day
+from liucun.events.kinds import FOLLOW
+from liucun.readmodels.bulksql import local_day, payload_text
+from liucun.wechat.messages import QR_SCENE_PREFIX
 
 _EVENTS = "liucun_bulk_activity_events"
+_CHANNELS = "liucun_bulk_activity_channels"
 _KIND_DAYS = "liucun_bulk_activity_kind_days"
 _FAN_KINDS = "liucun_bulk_activity_fan_kinds"
 _KIND_JSON = "liucun_bulk_activity_kind_json"
 _LATEST = "liucun_bulk_activity_latest"
+_FANS = "liucun_bulk_activity_fans"
 _CURSORS = "liucun_bulk_activity_cursors"
 _CALENDAR = "liucun_bulk_activity_calendar"
 _STARTS = "liucun_bulk_activity_starts"
@@ -50,9 +60,11 @@ _PERIODS = "liucun_bulk_activity_periods"
 _STAGED = (_KIND_DAYS, _CURSORS, _PERIODS)  # what copy() reads
 _WORK = (
     _EVENTS,
+    _CHANNELS,
     _FAN_KINDS,
     _KIND_JSON,
     _LATEST,
+    _FANS,
     _CALENDAR,
     _STARTS,
     _FAN_DAYS,
@@ -71,12 +83,13 @@ def stage(last_id: int, tz: ZoneInfo) -> None:
     drop()
     with connection.cursor() as cursor:
         _stage_events(cursor, last_id, tz)
-        _stage_kind_days(cursor)
+        _stage_channels(cursor)
         _stage_cursors(cursor)
+        _stage_kind_days(cursor)
         _stage_calendar(cursor)
         _stage_fan_days(cursor)
     # Gone as soon as they are used up: SQLite keeps TEMP tables in memory, and reuses their pages.
-    drop(_EVENTS, _FAN_KINDS, _KIND_JSON, _LATEST)
+    drop(_EVENTS, _CHANNELS, _FAN_KINDS, _KIND_JSON, _LATEST)
     with connection.cursor() as cursor:
         _stage_periods(cursor)
     drop(*_WORK)
@@ -86,18 +99,21 @@ def copy() -> None:
     """Copy the staged rows into the (empty) tables: the part that runs in the write transaction."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO activity_activitykindday (account_id, day, kind, events, fans)"  # noqa: S608
-            f" SELECT account_id, day, kind, events, fans FROM {_KIND_DAYS}"
+            "INSERT INTO activity_activitykindday (account_id, day, kind, channel, events, fans)"  # noqa: S608
+            f" SELECT account_id, day, kind, channel, events, fans FROM {_KIND_DAYS}"
         )
         cursor.execute(
             "INSERT INTO activity_activityperiod"  # noqa: S608
-            ' (account_id, granularity, start, active, new, "returning", resurrecting, dormant)'
-            f" SELECT account_id, granularity, start, active, new, back, revived, dormant FROM {_PERIODS}"
+            ' (account_id, granularity, start, channel, active, new, "returning", resurrecting, dormant)'
+            " SELECT account_id, granularity, start, channel, active, new, back, revived, dormant"
+            f" FROM {_PERIODS}"
+        )
+        columns = (
+            "account_id, openid, last_at, last_event_id, kind_days, channel, first_follow_at, first_follow_id"
         )
         cursor.execute(
-            "INSERT INTO activity_activityfancursor (account_id, openid, last_at, last_event_id, kind_days)"  # noqa: S608
-            f" SELECT account_id, openid, last_at, last_event_id, kind_days FROM {_CURSORS}"
-            " ORDER BY account_id, openid"
+            f"INSERT INTO activity_activityfancursor ({columns})"  # noqa: S608
+            f" SELECT {columns} FROM {_CURSORS} ORDER BY account_id, openid"
         )
 
 
@@ -110,13 +126,21 @@ def drop(*tables: str) -> None:
 
 
 def _stage_events(cursor: Any, last_id: int, tz: ZoneInfo) -> None:
-    kinds = sorted(ACTIVE_KINDS)
+    kinds = sorted(ACTIVE_KINDS | {FOLLOW})
     day, day_params = _day_of("e.wechat_time", tz)
+    scene, prefix = payload_text("e.payload", "EventKey"), len(QR_SCENE_PREFIX)
+    # A follow's channel as daily_follows.follow_channel gives it; NULL for an interaction. The payload is
+    # read for follows only.
+    channel = (
+        f"CASE WHEN e.kind = %s THEN CASE WHEN substr(COALESCE({scene}, ''), 1, {prefix}) = %s"
+        f" THEN substr({scene}, {prefix + 1}) ELSE '' END END"
+    )
     key = "account_id, openid, kind, day, wechat_time, id"
     _create(
         cursor,
         _EVENTS,
-        "account_id bigint, openid {text}, kind {text}, day {date}, wechat_time {time}, id bigint",
+        "account_id bigint, openid {text}, kind {text}, day {date}, wechat_time {time}, id bigint,"
+        " channel {text}",
         key,
     )
     # A plain scan of the store (it has no index by kind); on SQLite then one sort into the table's order:
@@ -128,27 +152,62 @@ def _stage_events(cursor: Any, last_id: int, tz: ZoneInfo) -> None:
     )
     cursor.execute(
         f"INSERT INTO {_EVENTS} SELECT * FROM ("  # noqa: S608 (names and expressions are ours)
-        f" SELECT e.account_id, e.openid, e.kind, {day} AS day, e.wechat_time, e.id FROM {scan}"
-        f" WHERE e.id <= %s AND e.kind IN ({', '.join(['%s'] * len(kinds))})) t{order}",
-        [*day_params, last_id, *kinds],
+        f" SELECT e.account_id, e.openid, e.kind, {day} AS day, e.wechat_time, e.id, {channel} AS channel"
+        f" FROM {scan} WHERE e.id <= %s AND e.kind IN ({', '.join(['%s'] * len(kinds))})) t{order}",
+        [*day_params, FOLLOW, QR_SCENE_PREFIX, last_id, *kinds],
     )
     _analyze(cursor, _EVENTS)
+
+
+def _stage_channels(cursor: Any) -> None:
+    """Per fan that followed: the channel, WeChat time and id of the fan's first follow. Every later step
+    reads only interactions from the staged events (kind <> follow)."""
+    _create(
+        cursor,
+        _CHANNELS,
+        "account_id bigint, openid {text}, channel {text}, first_at {time}, first_id bigint",
+        "account_id, openid",
+    )
+    cursor.execute(
+        f"INSERT INTO {_CHANNELS} SELECT account_id, openid, channel, wechat_time, id FROM ("  # noqa: S608
+        "  SELECT account_id, openid, channel, wechat_time, id, ROW_NUMBER() OVER"
+        "   (PARTITION BY account_id, openid ORDER BY wechat_time, id) AS nth"
+        f"  FROM {_EVENTS} WHERE kind = %s"
+        ") t WHERE nth = 1",
+        [FOLLOW],
+    )
+    _analyze(cursor, _CHANNELS)
+
+
+def _per_fan(columns: str, table: str, rest: str) -> str:
+    """SELECT `columns` from the rows of `table` (alias e, keyed by fan first) joined to their fan's row of
+    _FANS (alias fan: the channel), then `rest`. SQLite walks the fans and each fan's rows by key (CROSS
+    JOIN keeps that order): a lookup per fan, where joining the channel per row would cost one per row,
+    and a GROUP BY the fan and the rest of the table's key stays a walk. PostgreSQL hashes."""
+    return (
+        f"SELECT {columns} FROM {_FANS} fan {_fans_first()} {table} e"  # noqa: S608
+        f" ON e.account_id = fan.account_id AND e.openid = fan.openid {rest}"
+    )
 
 
 def _stage_kind_days(cursor: Any) -> None:
     _create(
         cursor,
         _KIND_DAYS,
-        "account_id bigint, day {date}, kind {text}, events bigint, fans bigint",
-        "account_id, day, kind",
+        "account_id bigint, day {date}, kind {text}, channel {text}, events bigint, fans bigint",
+        "account_id, day, kind, channel",
     )
     _accumulate(
         cursor,
         _KIND_DAYS,
-        key="account_id, day, kind",
+        key="account_id, day, kind, channel",
         values=[("events", "sum", "events"), ("fans", "sum", "1")],
-        source=f"SELECT account_id, day, kind, COUNT(*) AS events FROM {_EVENTS}"  # noqa: S608
-        " GROUP BY account_id, openid, kind, day",
+        source=_per_fan(
+            "fan.account_id, e.day, e.kind, MIN(fan.channel) AS channel, COUNT(*) AS events",
+            _EVENTS,
+            "WHERE e.kind <> %s GROUP BY fan.account_id, fan.openid, e.kind, e.day",
+        ),
+        params=[FOLLOW],
     )
 
 
@@ -164,7 +223,8 @@ def _stage_cursors(cursor: Any) -> None:
     )
     cursor.execute(
         f"INSERT INTO {_FAN_KINDS} SELECT account_id, openid, kind, MAX(day) FROM {_EVENTS}"  # noqa: S608
-        " GROUP BY account_id, openid, kind"
+        " WHERE kind <> %s GROUP BY account_id, openid, kind",
+        [FOLLOW],
     )
     kinds = sorted(ACTIVE_KINDS)
     member = (
@@ -179,27 +239,54 @@ def _stage_cursors(cursor: Any) -> None:
         params,
     )
     _analyze(cursor, _KIND_JSON)
+    # Per fan who interacted, with the fan's channel ("" without a follow) and first follow.
     _create(
         cursor,
         _LATEST,
-        "account_id bigint, openid {text}, last_day {date}, last_at {time}, kind_days text",
+        "account_id bigint, openid {text}, last_day {date}, last_at {time}, kind_days text, channel {text},"
+        " first_at {time}, first_id bigint",
         "account_id, openid",
     )
     cursor.execute(
-        f"INSERT INTO {_LATEST} SELECT t.account_id, t.openid, t.last_day, t.last_at, j.kind_days FROM ("  # noqa: S608
+        f"INSERT INTO {_LATEST} SELECT t.account_id, t.openid, t.last_day, t.last_at, j.kind_days,"  # noqa: S608
+        "  COALESCE(c.channel, ''), c.first_at, c.first_id FROM ("
         f" SELECT account_id, openid, MAX(day) AS last_day, MAX(wechat_time) AS last_at FROM {_EVENTS}"
-        "  GROUP BY account_id, openid"
+        "  WHERE kind <> %s GROUP BY account_id, openid"
         f") t JOIN {_KIND_JSON} j ON j.account_id = t.account_id AND j.openid = t.openid"
+        f" LEFT JOIN {_CHANNELS} c ON c.account_id = t.account_id AND c.openid = t.openid",
+        [FOLLOW],
     )
     _analyze(cursor, _LATEST)
+    # The channel of every fan who interacted, for the counts: what _per_fan joins. On SQLite a table with
+    # a unique key of non-null columns: only through such an index does SQLite see that walking the fans
+    # and each fan's rows in key order gives the rows in the order of a GROUP BY the fan and the rest of
+    # the key (a WITHOUT ROWID table's key, oddly, is not enough), so that such a GROUP BY never sorts.
+    if _postgres():
+        _create(cursor, _FANS, "account_id bigint, openid {text}, channel {text}", "account_id, openid")
+    else:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_FANS} (account_id bigint NOT NULL, openid text NOT NULL, channel text,"
+            " UNIQUE (account_id, openid))"
+        )
+    cursor.execute(f"INSERT INTO {_FANS} SELECT account_id, openid, channel FROM {_LATEST}")  # noqa: S608
+    _analyze(cursor, _FANS)
     # The latest interaction is on the fan's latest day, at its latest time; of several at that very
-    # time, the one with the highest id.
+    # time, the one with the highest id. Fans who only followed get a cursor too (their channel).
+    # (On SQLite, CROSS JOIN keeps the fans outside: a lookup per fan, not per event.)
     cursor.execute(
         f"CREATE TEMPORARY TABLE {_CURSORS} AS"  # noqa: S608
-        " SELECT l.account_id, l.openid, l.last_at, MAX(e.id) AS last_event_id, l.kind_days"
-        f" FROM {_LATEST} l JOIN {_EVENTS} e ON e.account_id = l.account_id AND e.openid = l.openid"
-        "  AND e.day = l.last_day AND e.wechat_time = l.last_at"
-        " GROUP BY l.account_id, l.openid, l.last_at, l.kind_days"
+        " SELECT l.account_id, l.openid, MIN(l.last_at) AS last_at, MAX(e.id) AS last_event_id,"
+        "  MIN(l.kind_days) AS kind_days, MIN(l.channel) AS channel, MIN(l.first_at) AS first_follow_at,"
+        "  MIN(l.first_id) AS first_follow_id"
+        f" FROM {_LATEST} l {_fans_first()} {_EVENTS} e"
+        "  ON e.account_id = l.account_id AND e.openid = l.openid AND e.day = l.last_day"
+        "  AND e.wechat_time = l.last_at AND e.kind <> %s"
+        " GROUP BY l.account_id, l.openid"
+        " UNION ALL"
+        " SELECT c.account_id, c.openid, NULL, NULL, '{}', c.channel, c.first_at, c.first_id"
+        f" FROM {_CHANNELS} c WHERE NOT EXISTS (SELECT 1 FROM {_LATEST} l"
+        "  WHERE l.account_id = c.account_id AND l.openid = c.openid)",
+        [FOLLOW],
     )
 
 
@@ -244,7 +331,8 @@ def _stage_fan_days(cursor: Any) -> None:
         key="account_id, openid, seq",
         values=[("w_seq", "same", "w_seq"), ("m_seq", "same", "m_seq")],
         source=f"SELECT e.account_id, e.openid, c.d_seq AS seq, c.w_seq, c.m_seq FROM {_EVENTS} e"  # noqa: S608
-        f" JOIN {_CALENDAR} c ON c.day = e.day",
+        f" JOIN {_CALENDAR} c ON c.day = e.day WHERE e.kind <> %s",
+        params=[FOLLOW],
     )
     _analyze(cursor, _FAN_DAYS)
 
@@ -266,11 +354,11 @@ def _stage_periods(cursor: Any) -> None:
     _create(
         cursor,
         _COUNTS,
-        "account_id bigint, granularity {text}, seq bigint,"
+        "account_id bigint, granularity {text}, channel {text}, seq bigint,"
         " active bigint DEFAULT 0, back bigint DEFAULT 0, new bigint DEFAULT 0",
-        "account_id, granularity, seq",
+        "account_id, granularity, channel, seq",
     )
-    key = "account_id, granularity, seq"
+    key = "account_id, granularity, channel, seq"
     for granularity, (table, _column) in _FAN_PERIODS.items():
         _accumulate(
             cursor,
@@ -285,26 +373,30 @@ def _stage_periods(cursor: Any) -> None:
             _COUNTS,
             key=key,
             values=[("new", "sum", "1")],
-            source=f"SELECT account_id, CAST(%s AS text) AS granularity, MIN(seq) AS seq FROM {table}"  # noqa: S608
-            " GROUP BY account_id, openid",
+            source=_per_fan(
+                "fan.account_id, CAST(%s AS text) AS granularity, MIN(fan.channel) AS channel,"
+                " MIN(e.seq) AS seq",
+                table,
+                "GROUP BY fan.account_id, fan.openid",
+            ),
             params=[granularity],
         )
     # A few hundred rows per account from here on.
     cursor.execute(
         f"CREATE TEMPORARY TABLE {_PERIODS} AS"  # noqa: S608
         " WITH totals AS ("
-        "  SELECT account_id, granularity, seq, SUM(active) AS active, SUM(back) AS back, SUM(new) AS new"
-        f"  FROM {_COUNTS} GROUP BY account_id, granularity, seq"
+        "  SELECT account_id, granularity, channel, seq, SUM(active) AS active, SUM(back) AS back,"
+        f"   SUM(new) AS new FROM {_COUNTS} GROUP BY account_id, granularity, channel, seq"
         " ), shares AS ("
-        "  SELECT account_id, granularity, seq, active, back, new, 0 AS active_before FROM totals"
+        "  SELECT account_id, granularity, channel, seq, active, back, new, 0 AS active_before FROM totals"
         "  UNION ALL"
-        "  SELECT account_id, granularity, seq + 1, 0, 0, 0, active FROM totals"
+        "  SELECT account_id, granularity, channel, seq + 1, 0, 0, 0, active FROM totals"
         " ), period AS ("
-        "  SELECT account_id, granularity, seq, SUM(active) AS active, SUM(back) AS back, SUM(new) AS new,"
-        "   SUM(active_before) - SUM(back) AS dormant"
-        "  FROM shares GROUP BY account_id, granularity, seq"
+        "  SELECT account_id, granularity, channel, seq, SUM(active) AS active, SUM(back) AS back,"
+        "   SUM(new) AS new, SUM(active_before) - SUM(back) AS dormant"
+        "  FROM shares GROUP BY account_id, granularity, channel, seq"
         " )"
-        " SELECT p.account_id, p.granularity, s.start, p.active, p.new, p.back,"
+        " SELECT p.account_id, p.granularity, s.start, p.channel, p.active, p.new, p.back,"
         "  p.active - p.new - p.back AS revived, p.dormant"
         f" FROM period p JOIN {_STARTS} s ON s.granularity = p.granularity AND s.seq = p.seq"
         " WHERE p.active > 0 OR p.dormant > 0"
@@ -312,21 +404,30 @@ def _stage_periods(cursor: Any) -> None:
 
 
 def _with_back(table: str) -> str:
-    """The rows of a table of fans' periods with their granularity (a parameter) and `back`: 1 when the
-    fan was active in the period before too. SQLite looks the period before up by key; PostgreSQL, which
-    would sort the table twice for that join, reads the fan's previous period with LAG() in one sort."""
+    """The rows of a table of fans' periods with their granularity (a parameter), the fan's channel and
+    `back`: 1 when the fan was active in the period before too. SQLite looks the period before up by key;
+    PostgreSQL, which would sort the table twice for that join, reads the fan's previous period with LAG()
+    in one sort."""
+    columns = "e.account_id, CAST(%s AS text) AS granularity, fan.channel, e.seq"
     if _postgres():
-        return (
-            "SELECT account_id, CAST(%s AS text) AS granularity, seq,"  # noqa: S608
-            " CASE WHEN LAG(seq) OVER (PARTITION BY account_id, openid ORDER BY seq) = seq - 1"
-            f" THEN 1 ELSE 0 END AS back FROM {table}"
+        return _per_fan(
+            f"{columns}, CASE WHEN LAG(e.seq) OVER (PARTITION BY e.account_id, e.openid ORDER BY e.seq)"
+            " = e.seq - 1 THEN 1 ELSE 0 END AS back",
+            table,
+            "",
         )
-    return (
-        "SELECT f.account_id, CAST(%s AS text) AS granularity, f.seq,"  # noqa: S608
-        " CASE WHEN b.seq IS NULL THEN 0 ELSE 1 END AS back"
-        f" FROM {table} f LEFT JOIN {table} b ON b.account_id = f.account_id AND b.openid = f.openid"
-        "  AND b.seq = f.seq - 1"
+    return _per_fan(
+        f"{columns}, CASE WHEN b.seq IS NULL THEN 0 ELSE 1 END AS back",
+        table,
+        f"LEFT JOIN {table} b ON b.account_id = e.account_id AND b.openid = e.openid AND b.seq = e.seq - 1",
     )
+
+
+def _fans_first() -> str:
+    """The join of a table of fans to the rows of each: on SQLite a CROSS JOIN, which SQLite never reorders,
+    so the fans are walked and each fan's rows looked up once (it might otherwise walk the rows and look
+    the fan up for each); PostgreSQL chooses for itself (and knows no CROSS JOIN with a condition)."""
+    return "JOIN" if _postgres() else "CROSS JOIN"
 
 
 def _postgres() -> bool:

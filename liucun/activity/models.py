@@ -1,9 +1,12 @@
-"""The fan-activity read model (liucun.activity.consumer): interactions per day and kind, active fans and
-the lifecycle split per day, week and month, and one cursor per fan. Every table here can be rebuilt from
-events; rows whose counts are all zero are removed, so a rebuild and the incremental runs give equal rows.
+"""The fan-activity read model (liucun.activity.consumer): interactions per day, kind and channel, active
+fans and the lifecycle split per day, week and month and channel, and one cursor per fan. Every table here
+can be rebuilt from events; rows whose counts are all zero are removed, so a rebuild and the incremental
+runs give equal rows. The channel is the fan's acquisition channel (definitions.py): each fan is in one,
+so the whole account's numbers are the sum over the channels' rows.
 
-Sizes at 1,000,000 fans over a year: about 365 x 25 kind rows, 365 + 53 + 12 period rows per account,
-and one cursor per fan that ever interacted; never a row per fan and day.
+Sizes at 1,000,000 fans over a year: at most 365 x 25 kind rows and 365 + 53 + 12 period rows per account
+and channel that fans interacted from, and one cursor per fan that ever followed or interacted; never a row
+per fan and day.
 """
 
 from __future__ import annotations
@@ -20,17 +23,22 @@ class Granularity(models.TextChoices):
 
 
 class ActivityKindDay(models.Model):
-    """Interactions of one kind on one China day: events, and the distinct fans who made them."""
+    """Interactions of one kind on one China day by fans of one channel: events, and the distinct fans who
+    made them."""
 
     account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     kind = models.CharField(max_length=64)
+    channel = models.CharField(max_length=128, blank=True, default="")  # the QR scene, "" for none
     events = models.IntegerField(default=0)
     fans = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["account", "day", "kind"], name="activitykindday_unique"),
+            # Channel last: a report over every channel reads a range of days and sums per day and kind.
+            models.UniqueConstraint(
+                fields=["account", "day", "kind", "channel"], name="activitykindday_unique_channel"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -40,11 +48,13 @@ class ActivityKindDay(models.Model):
 class ActivityPeriod(models.Model):
     """Distinct active fans in one day, week (Monday) or month, and how they split (PostHog's lifecycle):
     new (first active period ever), returning (also active the period before), resurrecting (not active
-    the period before, but earlier), and dormant (active the period before, not in this one)."""
+    the period before, but earlier), and dormant (active the period before, not in this one); of the fans
+    of one channel."""
 
     account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+")
     granularity = models.CharField(max_length=1, choices=Granularity.choices)
     start = models.DateField()  # the period's first day
+    channel = models.CharField(max_length=128, blank=True, default="")
     active = models.IntegerField(default=0)
     new = models.IntegerField(default=0)
     returning = models.IntegerField(default=0)
@@ -53,7 +63,9 @@ class ActivityPeriod(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["account", "granularity", "start"], name="activityperiod_unique"),
+            models.UniqueConstraint(
+                fields=["account", "granularity", "start", "channel"], name="activityperiod_unique_channel"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -61,15 +73,20 @@ class ActivityPeriod(models.Model):
 
 
 class ActivityFanCursor(models.Model):
-    """Per fan, what the consumer needs to count the fan's next interaction without a query: the latest
-    one handled (by WeChat time, then id) and, per kind, the last China day the fan made one."""
+    """Per fan, what the consumer needs to count the fan's next event without a query: the latest
+    interaction handled (by WeChat time, then id; none yet for a fan who only followed), per kind the last
+    China day the fan made one, the fan's channel and the first follow it comes from (none seen: "")."""
 
     account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+")
     openid = models.CharField(max_length=64)
-    last_at = models.DateTimeField()
-    last_event_id = models.BigIntegerField()
+    last_at = models.DateTimeField(null=True)
+    last_event_id = models.BigIntegerField(null=True)
     # {"text": "2026-07-01", "event.click": "2026-06-30"}: JSON text, read and written whole.
     kind_days = models.TextField(default="{}")
+    channel = models.CharField(max_length=128, blank=True, default="")
+    # The fan's first follow event stored (WeChat time, id): a follow later than it changes nothing.
+    first_follow_at = models.DateTimeField(null=True)
+    first_follow_id = models.BigIntegerField(null=True)
 
     class Meta:
         constraints = [

@@ -1,5 +1,5 @@
 """Helpers of the activity tests: interactions written as the callback stores them, tables as tuples,
-and a brute-force count of the event table that the consumer's tables must equal."""
+and a brute-force count of the event table that the consumer's tables must equal (channels included)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 from liucun.accounts.models import OfficialAccount
 from liucun.activity.definitions import ACTIVE_KINDS
 from liucun.activity.models import ActivityKindDay, ActivityPeriod
+from liucun.events.kinds import FOLLOW
 from liucun.events.models import Event, EventSource
+from liucun.wechat.messages import QR_SCENE_PREFIX
 
 _serial = itertools.count(1)
 
@@ -33,14 +35,24 @@ def add_interaction(account: OfficialAccount, openid: str, kind: str, at: dateti
     )
 
 
-def kind_table() -> list[tuple[int, date, str, int, int]]:
-    return sorted(ActivityKindDay.objects.values_list("account_id", "day", "kind", "events", "fans"))
+def kind_table() -> list[tuple[int, date, str, str, int, int]]:
+    return sorted(
+        ActivityKindDay.objects.values_list("account_id", "day", "kind", "channel", "events", "fans")
+    )
 
 
-def period_table() -> list[tuple[int, str, date, int, int, int, int, int]]:
+def period_table() -> list[tuple[int, str, date, str, int, int, int, int, int]]:
     return sorted(
         ActivityPeriod.objects.values_list(
-            "account_id", "granularity", "start", "active", "new", "returning", "resurrecting", "dormant"
+            "account_id",
+            "granularity",
+            "start",
+            "channel",
+            "active",
+            "new",
+            "returning",
+            "resurrecting",
+            "dormant",
         )
     )
 
@@ -60,29 +72,45 @@ def _shift(granularity: str, period: date, n: int) -> date:
     return period + timedelta(days=n * (7 if granularity == "w" else 1))
 
 
+def channels() -> dict[tuple[int, str], str]:
+    """Each fan's acquisition channel: the QR scene of the fan's first follow by (WeChat time, id), read
+    from the stored payloads (fans without a follow are in "")."""
+    first: dict[tuple[int, str], tuple[datetime, int, str]] = {}
+    for account_id, openid, at, event_id, payload in Event.objects.filter(kind=FOLLOW).values_list(
+        "account_id", "openid", "wechat_time", "id", "payload"
+    ):
+        key = payload.get("EventKey") or ""
+        scene = key[len(QR_SCENE_PREFIX) :] if key.startswith(QR_SCENE_PREFIX) else ""
+        if (account_id, openid) not in first or (at, event_id) < first[account_id, openid][:2]:
+            first[account_id, openid] = (at, event_id, scene)
+    return {fan: scene for fan, (_at, _id, scene) in first.items()}
+
+
 def brute_force(zone: ZoneInfo) -> tuple[list[tuple], list[tuple]]:
-    """Both tables straight from the event table, period by period with sets of fans (the consumer walks
-    fan by fan: a different route to the same definition)."""
+    """Both tables straight from the event table, period by period and channel by channel with sets of fans
+    (the consumer walks fan by fan: a different route to the same definition)."""
+    channel_of = channels()
     events = list(
         Event.objects.filter(kind__in=ACTIVE_KINDS).values_list("account_id", "openid", "kind", "wechat_time")
     )
-    kinds: dict[tuple[int, date, str], tuple[int, set[str]]] = {}
-    active: dict[tuple[int, str, date], set[str]] = {}
+    kinds: dict[tuple[int, date, str, str], tuple[int, set[str]]] = {}
+    active: dict[tuple[int, str, str, date], set[str]] = {}
     for account_id, openid, kind, at in events:
         day = at.astimezone(zone).date()
-        n, fans = kinds.get((account_id, day, kind), (0, set()))
-        kinds[account_id, day, kind] = (n + 1, fans | {openid})
+        c = channel_of.get((account_id, openid), "")
+        n, fans = kinds.get((account_id, day, kind, c), (0, set()))
+        kinds[account_id, day, kind, c] = (n + 1, fans | {openid})
         for g in ("d", "w", "m"):
-            active.setdefault((account_id, g, _period(g, day)), set()).add(openid)
-    kind_rows = sorted((a, d, k, n, len(fans)) for (a, d, k), (n, fans) in kinds.items())
+            active.setdefault((account_id, c, g, _period(g, day)), set()).add(openid)
+    kind_rows = sorted((a, d, k, c, n, len(fans)) for (a, d, k, c), (n, fans) in kinds.items())
     period_rows = []
-    for account_id, g in {(a, g) for a, g, _p in active}:
-        periods = sorted(p for a, gg, p in active if (a, gg) == (account_id, g))
+    for account_id, c, g in {(a, c, g) for a, c, g, _p in active}:
+        periods = sorted(p for a, cc, gg, p in active if (a, cc, gg) == (account_id, c, g))
         seen: set[str] = set()
         period = periods[0]
         while period <= _shift(g, periods[-1], 1):
-            now = active.get((account_id, g, period), set())
-            before = active.get((account_id, g, _shift(g, period, -1)), set())
+            now = active.get((account_id, c, g, period), set())
+            before = active.get((account_id, c, g, _shift(g, period, -1)), set())
             row = (
                 len(now),
                 len(now - seen),
@@ -91,7 +119,7 @@ def brute_force(zone: ZoneInfo) -> tuple[list[tuple], list[tuple]]:
                 len(before - now),
             )
             if any(row):
-                period_rows.append((account_id, g, period, *row))
+                period_rows.append((account_id, g, period, c, *row))
             seen |= now
             period = _shift(g, period, 1)
     return kind_rows, sorted(period_rows)

@@ -1,6 +1,7 @@
 """The set-based rebuild of fan activity (activity/bulk.py) gives exactly the rows a replay gives, cursors
-included, and incremental runs carry on from it as from a replay: for a small history with the awkward
-cases named, and for random histories fed in random slices with both kinds of rebuild in between."""
+and channels included, and incremental runs carry on from it as from a replay: for a small history with
+the awkward cases named, and for random histories (follows through QR codes arriving late, backdated
+earlier follows) fed in random slices with both kinds of rebuild in between."""
 
 from __future__ import annotations
 
@@ -37,7 +38,17 @@ EDGE = datetime(2026, 5, 31, 15, 30, tzinfo=UTC)
 
 def cursor_table() -> list[tuple]:
     return sorted(
-        ActivityFanCursor.objects.values_list("account_id", "openid", "last_at", "last_event_id", "kind_days")
+        ActivityFanCursor.objects.values_list(
+            "account_id",
+            "openid",
+            "last_at",
+            "last_event_id",
+            "kind_days",
+            "channel",
+            "first_follow_at",
+            "first_follow_id",
+        ),
+        key=lambda row: tuple("" if value is None else value for value in row),
     )
 
 
@@ -60,7 +71,7 @@ def test_a_set_based_rebuild_gives_every_row_a_replay_gives(zone: str) -> None:
     first, second = make_account(), make_account()
     add_interaction(first, "o1", "text", EDGE)
     add_interaction(first, "o1", "event.click", EDGE + timedelta(minutes=40), "K1")  # Monday, 1 June
-    add_event(first, "o1", FOLLOW, EDGE + timedelta(minutes=50), "poster")  # not activity
+    add_event(first, "o1", FOLLOW, EDGE + timedelta(minutes=50), "poster")  # not activity: o1's channel
     add_interaction(first, "o1", "event.location", EDGE + timedelta(hours=1))  # an automatic report
     # Two interactions at the same instant: the cursor takes the higher id.
     add_interaction(first, "o2", "event.view", EDGE + timedelta(days=20), "https://x.test/a")
@@ -70,10 +81,17 @@ def test_a_set_based_rebuild_gives_every_row_a_replay_gives(zone: str) -> None:
     add_interaction(second, "o3", "event.subscribe_msg_popup_event", EDGE - timedelta(days=70))
     add_interaction(second, "o4", "text", datetime(1999, 12, 31, 16, 30, tzinfo=UTC))  # 2000 in Shanghai
     add_event(second, "o3", UNFOLLOW, EDGE - timedelta(days=69))
+    add_event(second, "o5", FOLLOW, EDGE, "poster")  # a fan who only followed: a cursor, no counts
+    runner.run(ActivityConsumer(time_zone=zone))
+    # o2's first follow arrives after its interactions were counted; o1's refollow changes nothing.
+    add_event(first, "o2", FOLLOW, EDGE + timedelta(days=1), "store_1")
+    add_event(first, "o1", FOLLOW, EDGE + timedelta(days=2), "store_2")
     runner.run(ActivityConsumer(time_zone=zone))
     # Backdated, after the fans' later interactions were counted: o1's first week and month move.
     add_interaction(first, "o1", "image", EDGE - timedelta(days=12))
     add_interaction(first, "o1", "text", EDGE - timedelta(days=40))
+    # A follow of o2 earlier than the one known, without a QR code: o2 moves to "".
+    add_event(first, "o2", FOLLOW, EDGE - timedelta(days=5))
     runner.run(ActivityConsumer(time_zone=zone))
     incremental = every_row()
 
@@ -81,6 +99,8 @@ def test_a_set_based_rebuild_gives_every_row_a_replay_gives(zone: str) -> None:
 
     assert filled == expected == incremental
     assert expected[:2] == brute_force(ZoneInfo(zone))
+    channels = {(row[0], row[3]) for row in expected[0]}
+    assert channels == {(first.pk, "poster"), (first.pk, ""), (second.pk, "")}
     kind_days = dict(ActivityFanCursor.objects.values_list("openid", "kind_days").filter(account=second))
     popped_up = (EDGE - timedelta(days=70)).astimezone(ZoneInfo(zone)).date().isoformat()
     assert kind_days["o3"] == f'{{"event.subscribe_msg_popup_event": "{popped_up}"}}'
@@ -132,13 +152,16 @@ def test_the_day_of_an_instant_in_sql_is_the_python_day(zone: str) -> None:
     assert days == [at.astimezone(tz).date().isoformat() for at in instants]
 
 
-def test_a_set_based_rebuild_of_no_interactions_leaves_empty_tables_and_the_watermark_at_the_head() -> None:
+def test_a_set_based_rebuild_of_no_interactions_leaves_only_the_followers_cursors() -> None:
     account = make_account()
     add_event(account, "o1", FOLLOW, EDGE, "poster")
+    add_event(account, "o1", FOLLOW, EDGE + timedelta(days=1), "store_1")  # a refollow: o1 stays "poster"
 
     expected, filled = _replayed_then_filled()
 
-    assert filled == expected == ([], [], [])
+    assert filled == expected
+    assert expected[:2] == ([], [])
+    assert [row[1:] for row in expected[2]] == [("o1", None, None, "{}", "poster", EDGE, expected[2][0][7])]
 
 
 def test_every_kind_of_interaction_is_in_a_cursor_as_json_dumps_writes_it() -> None:
@@ -159,11 +182,13 @@ def test_every_kind_of_interaction_is_in_a_cursor_as_json_dumps_writes_it() -> N
 
 # 14:00 UTC is 22:00 in Shanghai: the minutes cross China midnights, Mondays and a month's end.
 BASE = datetime(2026, 7, 20, 14, tzinfo=UTC)
+FOLLOWS = ("follow:a", "follow:b", "follow:")
 events_strategy = st.lists(
     st.tuples(
         st.integers(0, 1),  # account
         st.integers(0, 3),  # fan
-        st.sampled_from(["text", "text", "event.click", "event.view", "image", FOLLOW, "event.location"]),
+        # "follow:<scene>": a follow through that QR code ("follow:": none), in any order with the rest.
+        st.sampled_from(["text", "text", "event.click", "event.view", "image", "event.location", *FOLLOWS]),
         st.integers(0, 40 * 24 * 60),  # minute: 40 days
     ),
     max_size=30,
@@ -183,8 +208,8 @@ def accounts() -> list:
 
 def _add(accounts: list, account_i: int, fan: int, kind: str, minute: int) -> None:
     at = BASE + timedelta(minutes=minute)
-    if kind == FOLLOW:
-        add_event(accounts[account_i], f"o{fan}", kind, at, "poster")
+    if kind.startswith("follow:"):
+        add_event(accounts[account_i], f"o{fan}", FOLLOW, at, kind.removeprefix("follow:"))
     else:
         add_interaction(accounts[account_i], f"o{fan}", kind, at, "K")
 

@@ -1,5 +1,7 @@
-"""The fan-activity read model: exact rows for a small history, a backdated event correcting past weeks,
-and random histories fed in random slices with restarts and rebuilds equal to a brute-force count."""
+"""The fan-activity read model: exact rows for a small history, a backdated event correcting past weeks, a
+fan's share moving to the channel of a first follow that arrives late, and random histories (follows
+through QR codes among the interactions) fed in random slices with restarts and rebuilds equal to a
+brute-force count."""
 
 from __future__ import annotations
 
@@ -27,9 +29,10 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 6, 29, 2, tzinfo=UTC)
 
 
-def test_a_small_history_gives_exact_kind_rows_and_a_weekly_lifecycle() -> None:
+def test_a_small_history_gives_exact_kind_rows_and_a_weekly_lifecycle_per_channel() -> None:
     account = make_account()
     a = account.pk
+    add_event(account, "o1", FOLLOW, MONDAY - timedelta(days=1), "poster")  # o2 has no follow: channel ""
     add_interaction(account, "o1", "text", MONDAY)
     add_interaction(account, "o1", "event.click", MONDAY + timedelta(days=1), "V1")
     add_interaction(account, "o1", "event.click", MONDAY + timedelta(days=1, hours=1), "V1")
@@ -44,27 +47,81 @@ def test_a_small_history_gives_exact_kind_rows_and_a_weekly_lifecycle() -> None:
     runner.run(ActivityConsumer(), batch=3)
 
     assert kind_table() == [
-        (a, date(2026, 6, 29), "text", 1, 1),
-        (a, date(2026, 6, 30), "event.click", 3, 2),
-        (a, date(2026, 7, 7), "text", 1, 1),
-        (a, date(2026, 7, 13), "text", 1, 1),
-        (a, date(2026, 7, 14), "text", 1, 1),
+        (a, date(2026, 6, 29), "text", "poster", 1, 1),
+        (a, date(2026, 6, 30), "event.click", "", 1, 1),
+        (a, date(2026, 6, 30), "event.click", "poster", 2, 1),
+        (a, date(2026, 7, 7), "text", "", 1, 1),
+        (a, date(2026, 7, 13), "text", "poster", 1, 1),
+        (a, date(2026, 7, 14), "text", "", 1, 1),
     ]
     weeks = [row[2:] for row in period_table() if row[1] == "w"]
-    # (start, active, new, returning, resurrecting, dormant)
+    # (start, channel, active, new, returning, resurrecting, dormant)
     assert weeks == [
-        (date(2026, 6, 29), 2, 2, 0, 0, 0),
-        (date(2026, 7, 6), 1, 0, 1, 0, 1),  # o2 came back, o1 went quiet
-        (date(2026, 7, 13), 2, 0, 1, 1, 0),  # o2 returning, o1 resurrecting
-        (date(2026, 7, 20), 0, 0, 0, 0, 2),
+        (date(2026, 6, 29), "", 1, 1, 0, 0, 0),
+        (date(2026, 6, 29), "poster", 1, 1, 0, 0, 0),
+        (date(2026, 7, 6), "", 1, 0, 1, 0, 0),  # o2 came back
+        (date(2026, 7, 6), "poster", 0, 0, 0, 0, 1),  # o1 went quiet
+        (date(2026, 7, 13), "", 1, 0, 1, 0, 0),  # o2 returning
+        (date(2026, 7, 13), "poster", 1, 0, 0, 1, 0),  # o1 resurrecting
+        (date(2026, 7, 20), "", 0, 0, 0, 0, 1),
+        (date(2026, 7, 20), "poster", 0, 0, 0, 0, 1),
     ]
     months = [row[2:] for row in period_table() if row[1] == "m"]
     assert months == [
-        (date(2026, 6, 1), 2, 2, 0, 0, 0),
-        (date(2026, 7, 1), 2, 0, 2, 0, 0),
-        (date(2026, 8, 1), 0, 0, 0, 0, 2),
+        (date(2026, 6, 1), "", 1, 1, 0, 0, 0),
+        (date(2026, 6, 1), "poster", 1, 1, 0, 0, 0),
+        (date(2026, 7, 1), "", 1, 0, 1, 0, 0),
+        (date(2026, 7, 1), "poster", 1, 0, 1, 0, 0),
+        (date(2026, 8, 1), "", 0, 0, 0, 0, 1),
+        (date(2026, 8, 1), "poster", 0, 0, 0, 0, 1),
     ]
-    assert ActivityFanCursor.objects.count() == 2
+    # o3 only followed: a cursor with its channel, no interaction.
+    cursors = ActivityFanCursor.objects.order_by("openid").values_list("openid", "channel", "last_event_id")
+    assert [(openid, channel, last is not None) for openid, channel, last in cursors] == [
+        ("o1", "poster", True),
+        ("o2", "", True),
+        ("o3", "", False),
+    ]
+
+
+def test_a_first_follow_arriving_late_moves_the_fans_share_and_a_refollow_does_not() -> None:
+    account = make_account()
+    a = account.pk
+    add_interaction(account, "o1", "text", MONDAY)
+    add_interaction(account, "o1", "text", MONDAY + timedelta(days=7))
+    runner.run(ActivityConsumer())
+    assert [row[3] for row in period_table()] == [""] * len(period_table())
+
+    # The follow (a week before the first message) is imported after the messages were counted.
+    add_event(account, "o1", FOLLOW, MONDAY - timedelta(days=7), "poster")
+    runner.run(ActivityConsumer())
+    assert kind_table() == [
+        (a, date(2026, 6, 29), "text", "poster", 1, 1),
+        (a, date(2026, 7, 6), "text", "poster", 1, 1),
+    ]
+    assert {row[3] for row in period_table()} == {"poster"}
+
+    # A refollow through another QR code later on: the fan stays in the first follow's channel.
+    add_event(account, "o1", FOLLOW, MONDAY + timedelta(days=8), "store_1")
+    add_interaction(account, "o1", "text", MONDAY + timedelta(days=14))
+    runner.run(ActivityConsumer())
+    assert {row[3] for row in kind_table()} == {"poster"}
+
+    # A follow earlier than every one known (another import): the whole share moves again.
+    add_event(account, "o1", FOLLOW, MONDAY - timedelta(days=30), "flyer")
+    runner.run(ActivityConsumer())
+    weeks = [row[2:] for row in period_table() if row[1] == "w"]
+    assert weeks == [
+        (date(2026, 6, 29), "flyer", 1, 1, 0, 0, 0),
+        (date(2026, 7, 6), "flyer", 1, 0, 1, 0, 0),
+        (date(2026, 7, 13), "flyer", 1, 0, 1, 0, 0),
+        (date(2026, 7, 20), "flyer", 0, 0, 0, 0, 1),
+    ]
+    cursor = ActivityFanCursor.objects.get(openid="o1")
+    assert (cursor.channel, cursor.first_follow_at) == ("flyer", MONDAY - timedelta(days=30))
+    incremental = (kind_table(), period_table())
+    runner.rebuild(ActivityConsumer(), bulk=False)
+    assert (kind_table(), period_table()) == incremental == brute_force(SHANGHAI)
 
 
 def test_a_backdated_interaction_corrects_past_weeks_and_equals_a_rebuild() -> None:
@@ -74,10 +131,10 @@ def test_a_backdated_interaction_corrects_past_weeks_and_equals_a_rebuild() -> N
     runner.run(ActivityConsumer())
     weeks = [row[2:] for row in period_table() if row[1] == "w"]
     assert weeks == [
-        (date(2026, 6, 29), 1, 1, 0, 0, 0),
-        (date(2026, 7, 6), 0, 0, 0, 0, 1),
-        (date(2026, 7, 13), 1, 0, 0, 1, 0),
-        (date(2026, 7, 20), 0, 0, 0, 0, 1),
+        (date(2026, 6, 29), "", 1, 1, 0, 0, 0),
+        (date(2026, 7, 6), "", 0, 0, 0, 0, 1),
+        (date(2026, 7, 13), "", 1, 0, 0, 1, 0),
+        (date(2026, 7, 20), "", 0, 0, 0, 0, 1),
     ]
 
     # Imported later: the fan also wrote in the middle week, and before anything we knew.
@@ -87,11 +144,11 @@ def test_a_backdated_interaction_corrects_past_weeks_and_equals_a_rebuild() -> N
 
     weeks = [row[2:] for row in period_table() if row[1] == "w"]
     assert weeks == [
-        (date(2026, 6, 22), 1, 1, 0, 0, 0),
-        (date(2026, 6, 29), 1, 0, 1, 0, 0),
-        (date(2026, 7, 6), 1, 0, 1, 0, 0),
-        (date(2026, 7, 13), 1, 0, 1, 0, 0),
-        (date(2026, 7, 20), 0, 0, 0, 0, 1),
+        (date(2026, 6, 22), "", 1, 1, 0, 0, 0),
+        (date(2026, 6, 29), "", 1, 0, 1, 0, 0),
+        (date(2026, 7, 6), "", 1, 0, 1, 0, 0),
+        (date(2026, 7, 13), "", 1, 0, 1, 0, 0),
+        (date(2026, 7, 20), "", 0, 0, 0, 0, 1),
     ]
     incremental = (kind_table(), period_table())
     runner.rebuild(ActivityConsumer())
@@ -104,7 +161,10 @@ events_strategy = st.lists(
     st.tuples(
         st.integers(0, 1),  # account
         st.integers(0, 3),  # fan
-        st.sampled_from(["text", "text", "event.click", "event.view", "event.scan"]),
+        # "follow:<scene>": a follow through that QR code ("follow:": none), in any order with the rest.
+        st.sampled_from(
+            ["text", "text", "event.click", "event.view", "event.scan", "follow:a", "follow:b", "follow:"]
+        ),
         st.integers(0, 24 * 24 * 60),  # minute: 24 days
     ),
     max_size=30,
@@ -130,7 +190,11 @@ def test_incremental_runs_equal_a_rebuild_and_a_brute_force_count(accounts, hist
     slices = [history[a:b] for a, b in itertools.pairwise(bounds)] or [[]]
     for i, events in enumerate(slices):
         for account_i, fan, kind, minute in events:
-            add_interaction(accounts[account_i], f"o{fan}", kind, BASE + timedelta(minutes=minute), "K")
+            at = BASE + timedelta(minutes=minute)
+            if kind.startswith("follow:"):
+                add_event(accounts[account_i], f"o{fan}", FOLLOW, at, kind.removeprefix("follow:"))
+            else:
+                add_interaction(accounts[account_i], f"o{fan}", kind, at, "K")
         batch, batches, rebuild_first = runs[i % len(runs)]
         if rebuild_first:
             runner.rebuild(ActivityConsumer(), batch=batch)
