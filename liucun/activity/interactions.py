@@ -1,4 +1,9 @@
-"""The interactions and lifecycle reports: read the activity rollups (days x kinds, periods), never events."""
+"""The interactions and lifecycle reports: read the activity rollups (days x kinds, periods), never events.
+
+The rollups are kept per acquisition channel (definitions.py): a report with a channel reads that channel's
+rows, one without sums every channel's in the database (each fan is in one channel, so the sum is the whole
+account's, distinct fans included), in the same number of queries however many channels there are.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
+from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +53,16 @@ LIFECYCLE_COLUMNS = (
 )
 
 
+def _in_channel(
+    rows: QuerySet[Any], channel: str | None, keys: tuple[str, ...], values: tuple[str, ...]
+) -> list[tuple[Any, ...]]:
+    """(*keys, *values) of the channel's rows, or of every channel's summed per key (channel None)."""
+    if channel is not None:
+        return plain_rows(rows.filter(channel=channel), *keys, *values)
+    summed = rows.values(*keys).annotate(**{f"all_{v}": Sum(v) for v in values}).order_by()
+    return plain_rows(summed, *keys, *(f"all_{v}" for v in values))
+
+
 def _period_rows(account: OfficialAccount, query: ReportQuery) -> dict[str, dict[str, int]]:
     """The calendar periods the buckets fall in, by first day (a clipped bucket reads its whole period)."""
     code = GRANULARITY_CODES[query.granularity]
@@ -56,8 +72,17 @@ def _period_rows(account: OfficialAccount, query: ReportQuery) -> dict[str, dict
     )
     return {
         day_key(start): dict(zip(LIFECYCLE_FIELDS, values, strict=True))
-        for start, *values in plain_rows(rows, "start", *LIFECYCLE_FIELDS)
+        for start, *values in _in_channel(rows, query.channel, ("start",), LIFECYCLE_FIELDS)
     }
+
+
+def _channel_note() -> str:
+    return _g(
+        "A fan's channel is the QR code of the first follow Liucun stored for the fan; fans who followed "
+        "without a QR code, or whose follow Liucun never received, have none. A fan who refollowed "
+        "through another QR code still counts under the first, so each fan is in one channel and the "
+        "channels add up to the whole account."
+    )
 
 
 def _period_start(query: ReportQuery, bucket: Bucket) -> str:
@@ -70,11 +95,11 @@ def build_interactions(account: OfficialAccount, query: ReportQuery) -> Report:
     groups = [Counter[str]() for _ in buckets]
     by_kind: Counter[str] = Counter()
     kind_rows = ActivityKindDay.objects.filter(account=account, day__gte=query.start, day__lte=query.end)
-    for day, kind, events in plain_rows(kind_rows, "day", "kind", "events"):
+    for day, kind, events in _in_channel(kind_rows, query.channel, ("day", "kind"), ("events",)):
         groups[index[day_key(day)]][group_of(kind)] += events
         by_kind[kind] += events
     periods = _period_rows(account, query)
-    following = following_lines(account.pk).series([b.last for b in buckets], None)
+    following = following_lines(account.pk).series([b.last for b in buckets], query.channel)
     rows: list[dict[str, Any]] = []
     for i, bucket in enumerate(buckets):
         active = periods.get(_period_start(query, bucket), {}).get("active", 0)
@@ -118,7 +143,12 @@ def build_interactions(account: OfficialAccount, query: ReportQuery) -> Report:
                 "Interacting fans are exact distinct counts per calendar day, week (Monday) or month: a "
                 "first or last period cut by the range still counts its whole calendar period's fans."
             ),
-            _g("Not broken down by channel."),
+            _channel_note(),
+            _g(
+                "With a channel, the interaction rate divides by the fans following through that channel "
+                "at the end, where a fan counts under the QR code of their latest follow: for fans who "
+                "refollowed through another QR code the two can differ."
+            ),
         ],
         meta={"events_by_kind": dict(sorted(by_kind.items()))},
     )
@@ -206,8 +236,9 @@ def build_lifecycle(account: OfficialAccount, query: ReportQuery) -> Report:
             ),
             _g(
                 "Dormant fans of the current, unfinished period are those not active in it yet. Periods are "
-                "whole calendar periods even when the range cuts them. Not broken down by channel."
+                "whole calendar periods even when the range cuts them."
             ),
+            _channel_note(),
         ],
         meta={"quick_ratio": quick_ratio},
     )

@@ -22,13 +22,13 @@ register(
             "Active fans per week (or day, month) split as in PostHog's lifecycle: new (first active "
             "period), returning (active the period before too), resurrecting (active again after a quiet "
             "period) and dormant (active the period before, not in this one; drawn below zero). Active "
-            "means a fan-initiated interaction: a message, a menu tap, a scan or another fan action."
+            "means a fan-initiated interaction: a message, a menu tap, a scan or another fan action. "
+            "By channel: the QR code of the fan's first follow."
         ),
         build_lifecycle,
         columns_doc=LIFECYCLE_COLUMNS,
         default_days=84,
         granularities=("week", "day", "month"),
-        by_channel=False,
         order=50,
     )
 )
@@ -40,11 +40,11 @@ register(
         _(
             "Fan-initiated interactions per day, week or month by kind (messages, menu taps, scans, other "
             "actions), the distinct fans who interacted, and the interaction rate: interacting fans / fans "
-            "following at the end of the period (累积关注人数)."
+            "following at the end of the period (累积关注人数). By channel: the QR code of the fan's first "
+            "follow."
         ),
         build_interactions,
         columns_doc=INTERACTION_COLUMNS,
-        by_channel=False,
         order=60,
     )
 )

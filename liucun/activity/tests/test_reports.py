@@ -136,6 +136,55 @@ def test_lifecycle_by_week_with_dormant_negative_and_the_quick_ratio() -> None:
     assert body["meta"]["quick_ratio"] == 2.0
 
 
+def test_interactions_and_lifecycle_by_channel_add_up_to_the_whole_account() -> None:
+    account = make_account()
+    followed = MONDAY - timedelta(days=3)
+    for openid, scene in [("o1", "poster"), ("o2", "poster"), ("o3", None), ("o4", "store_1")]:
+        add_event(account, openid, FOLLOW, followed, scene)
+        Fan.objects.create(account=account, openid=openid, is_following=True, followed_at=followed)
+    # o5 followed before Liucun (no follow event): no channel, but following in the whole account.
+    Fan.objects.create(account=account, openid="o5", is_following=True)
+    add_interaction(account, "o1", "text", MONDAY)
+    add_interaction(account, "o2", "event.click", MONDAY + timedelta(days=1), "K1")
+    add_interaction(account, "o3", "text", MONDAY)
+    add_interaction(account, "o5", "text", MONDAY + timedelta(days=2))
+    # o1 refollows through another QR code (without unfollowing): still under "poster".
+    add_event(account, "o1", FOLLOW, MONDAY + timedelta(days=8), "store_1")
+    add_interaction(account, "o1", "text", MONDAY + timedelta(days=9))
+    runner.run(FollowingConsumer())
+    runner.run(ActivityConsumer())
+
+    def first_week(channel: str | None) -> dict[str, Any]:
+        extra = {} if channel is None else {"channel": channel}
+        return _report(account, "interactions", granularity="week", **RANGE, **extra)["rows"][0]
+
+    columns = ("events", "messages", "menu_taps", "active_fans", "following", "interaction_rate")
+    assert {
+        c: [first_week(ch)[k] for k in columns]
+        for c, ch in [("all", None), ("poster", "poster"), ("none", "~"), ("store_1", "store_1")]
+    } == {
+        "all": [4, 3, 1, 4, 5, 0.8],
+        "poster": [2, 1, 1, 2, 2, 1.0],
+        "none": [2, 2, 0, 2, 2, 1.0],  # o3 (a follow without a QR code) and o5 (no follow event)
+        "store_1": [0, 0, 0, 0, 1, 0.0],
+    }
+    second = _report(account, "interactions", granularity="week", channel="poster", **RANGE)["rows"][1]
+    assert (second["events"], second["active_fans"]) == (1, 1)
+
+    lifecycle = {
+        channel: _report(account, "lifecycle", **RANGE, **({"channel": channel} if channel else {}))["rows"]
+        for channel in (None, "poster", "~", "store_1")
+    }
+    assert [(r["new"], r["returning"], r["dormant"]) for r in lifecycle["poster"]] == [
+        (2, 0, 0),
+        (0, 1, -1),  # o1 back in week two, o2 gone quiet
+        (0, 0, -1),
+    ]
+    for i, row in enumerate(lifecycle[None]):
+        for column in ("new", "returning", "resurrecting", "dormant", "active"):
+            assert row[column] == sum(lifecycle[c][i][column] for c in ("poster", "~", "store_1"))
+
+
 def test_menu_clicks_and_h5_visits_per_button_with_rates() -> None:
     account = make_account()
     _followers(account, ["o1", "o2", "o3", "o4", "o5"], MONDAY - timedelta(days=3))
