@@ -146,8 +146,8 @@ def build_interactions(account: OfficialAccount, query: ReportQuery) -> Report:
             _channel_note(),
             _g(
                 "With a channel, the interaction rate divides by the fans following through that channel "
-                "at the end, where a fan counts under the QR code of their latest follow: for fans who "
-                "refollowed through another QR code the two can differ."
+                "at the end, where a fan who unfollowed and came back through another QR code counts under "
+                "the new one: for such fans the two can differ."
             ),
         ],
         meta={"events_by_kind": dict(sorted(by_kind.items()))},
