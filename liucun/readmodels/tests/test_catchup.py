@@ -250,33 +250,37 @@ def test_callbacks_waiting_sees_a_recent_callback_among_the_newest_events() -> N
     assert runner.callbacks_waiting(now) is runner.serial_ids()
 
 
-def test_a_far_behind_replay_takes_large_batches_until_callbacks_come_in(
+def test_a_far_behind_replay_takes_large_batches_while_no_callback_waits(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     live = [False]
     monkeypatch.setattr(runner, "callbacks_waiting", lambda: live[0])
     big = runner.CATCH_UP_BATCH
-    pace = runner._Pace(batch=5000, head=10 * runner.CATCH_UP_FLOOR)
+    pace = runner._Pace(batch=5000, far_behind=True)
 
-    assert pace.size(0) == big
+    assert pace.size() == big
     pace.wrote(2.5)  # slow for a callback, but under CATCH_UP_WRITE_SECONDS: kept
-    assert pace.size(0) == big
+    assert pace.size() == big
     pace.wrote(4.0)
-    assert pace.size(0) == big // 2
+    assert pace.size() == big // 2
     for _ in range(10):
         pace.wrote(9.0)
-    assert pace.size(0) == 5000  # never below the normal batch
+    assert pace.size() == 5000  # never below the normal batch
     pace.wrote(0.1)
-    assert pace.size(0) == 10_000
+    assert pace.size() == 10_000
 
     live[0] = True  # a callback came in: the normal batch and the write target again
-    assert pace.size(0) == 5000
+    assert pace.size() == 5000
     pace.wrote(0.5)
-    assert pace.size(0) == 2500
+    assert pace.size() == 2500
     live[0] = False
-    assert pace.size(0) == big  # quiet again
-    # Near the head: the normal pace, whether callbacks come in or not.
-    assert pace.size(10 * runner.CATCH_UP_FLOOR - 10) == 5000
+    assert pace.size() == big  # quiet again
+
+    # A run that did not start far behind keeps the normal pace, callbacks or not.
+    normal = runner._Pace(batch=5000, far_behind=False)
+    assert normal.size() == 5000
+    normal.wrote(0.5)
+    assert normal.size() == 2500
 
 
 @pytest.mark.django_db
