@@ -11,17 +11,28 @@ import fcntl
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from django.db import connections
 
 _local = threading.local()
 
 
+class _Descriptors(dict[str, int]):
+    """A thread's lock files. Held only by the thread's local storage, which goes when the thread ends:
+    a short-lived thread that wrote (a rebuild's lease renewal) then closes its descriptor instead of
+    leaking one per thread."""
+
+    def __del__(self) -> None:
+        for fd in self.values():
+            with suppress(OSError):
+                os.close(fd)
+
+
 def _lock_fd(db_name: str) -> int | None:
     if not db_name or db_name == ":memory:" or "mode=memory" in db_name:
         return None
-    fds: dict[str, int] = getattr(_local, "fds", None) or {}
+    fds: _Descriptors = getattr(_local, "fds", None) or _Descriptors()
     _local.fds = fds
     fd = fds.get(db_name)
     if fd is None:

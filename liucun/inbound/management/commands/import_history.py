@@ -13,9 +13,7 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Max
 
-from liucun.events.models import Event
 from liucun.inbound.accounts_cache import get_callback_account
 from liucun.inbound.history_bulk import BulkRefused, BulkStats, bulk_import
 from liucun.inbound.history_import import HistoryFile, HistoryFileError, ImportStats, import_history
@@ -67,7 +65,6 @@ class Command(BaseCommand):
             history = HistoryFile(path)
         except HistoryFileError as exc:
             raise CommandError(str(exc)) from None
-        head_before = Event.objects.aggregate(head=Max("id"))["head"] or 0
         try:
             stats = self._import(history, options)
         finally:
@@ -75,17 +72,10 @@ class Command(BaseCommand):
         if stats.failed:
             raise CommandError(f"{stats.failed} events could not be stored; see the log and re-run")
         if not options["no_readmodels"]:
-            rebuild = options["rebuild_readmodels"]
-            # The bulk path stores events fan by fan, so folding them in one batch at a time would touch
-            # every day of the history in every batch; when the history outweighs what was there, the
-            # set-based rebuild is the faster way to the same rows.
-            if not rebuild and isinstance(stats, BulkStats) and stats.stored > head_before:
-                self.stdout.write(
-                    f"{stats.stored:,} events imported, more than the store held before: rebuilding the "
-                    "read models rather than folding the history in"
-                )
-                rebuild = True
-            self._catch_up(rebuild)
+            # A history that outweighs what was there leaves the read models far behind: the runner then
+            # rebuilds them set-based instead of folding the history in (runner.far_behind), the one
+            # place that decides, for the worker as for this command.
+            self._catch_up(options["rebuild_readmodels"])
 
     def _import(self, history: HistoryFile, options: dict[str, Any]) -> ImportStats | BulkStats:
         account = get_callback_account(history.header["appid"])
@@ -138,8 +128,9 @@ class Command(BaseCommand):
         return stats
 
     def _catch_up(self, rebuild: bool) -> None:
-        """Fold the new history into every read model now, so reports are complete when the import ends;
-        or rebuild them (`liucun readmodels rebuild`) when the history dwarfs what was there before."""
+        """Bring every read model up to date now, so reports are complete when the import ends: folded in,
+        or rebuilt set-based by the runner when the history dwarfs what was there before; or rebuilt from
+        zero on request (`liucun readmodels rebuild`)."""
         began = time.monotonic()
         if rebuild:
             call_command("readmodels", "rebuild", stdout=self.stdout)
@@ -152,8 +143,14 @@ class Command(BaseCommand):
                 except runner.NotClaimed:
                     self.stdout.write(f"read model {consumer.name}: a worker is running it; it will catch up")
                     break
+                filled = (
+                    f"far behind: rebuilt set-based up to event {result.bulk.upto} in "
+                    f"{result.bulk.seconds:.1f} s, then "
+                    if result.bulk
+                    else ""
+                )
                 self.stdout.write(
-                    f"read model {result.name}: {result.events:,} events, at event {result.watermark}"
+                    f"read model {result.name}: {filled}{result.events:,} events, at event {result.watermark}"
                 )
                 if not result.waiting_on_gap:
                     break
