@@ -16,7 +16,7 @@ from django.db.models import Max
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from liucun.activity import bulk
+from liucun.activity.bulk_day import day_of
 from liucun.activity.consumer import ActivityConsumer
 from liucun.activity.definitions import ACTIVE_KINDS
 from liucun.activity.models import ActivityFanCursor
@@ -128,7 +128,7 @@ def test_the_day_of_an_instant_in_sql_is_the_python_day(zone: str) -> None:
         datetime(2100, 1, 1, 3, tzinfo=UTC),
     ]
     sql = Sql(connection)
-    day, params = bulk._day_of("t.wechat_time", tz)
+    day, params = day_of("t.wechat_time", tz)
     with connection.cursor() as cursor:
         # A column declared as Django declares events_event.wechat_time, so that it compares alike.
         cursor.execute(
