@@ -7,28 +7,25 @@ fold a batch in twice. On SQLite each batch holds the write lock (shared with th
 duration only, which the batch size keeps short while callbacks are coming in.
 
 A consumer far behind (a history imported with --no-readmodels, a worker down for long) catches up the
-quick way: rebuilt set-based from zero when it can be (see `far_behind`), else replayed in large batches
-while no callback waits for the write lock (see `_Pace`).
+quick way: rebuilt set-based from zero when it can be (see `pace.far_behind`), else replayed in large batches
+while no callback waits for the write lock (see `pace.Pace`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import DatabaseError, OperationalError, close_old_connections, connection, transaction
-from django.db.models import Max, Q
+from django.db import OperationalError, connection, transaction
+from django.db.models import Max
 
-from liucun.events.models import Event, EventSource
+from liucun.events.models import Event
 from liucun.readmodels.consumer import Consumer, event_rows
+from liucun.readmodels.lease import LEASE, NotClaimed, claim, lease_renewed, release, worker_id
 from liucun.readmodels.models import ConsumerState
+from liucun.readmodels.pace import Pace, far_behind, has_backlog, head_id
 from liucun.readmodels.registry import consumers
 from liucun.readmodels.visibility import GAP_GRACE, fence_settled, reach, serial_ids, transaction_horizon
 from liucun.sqlite_writelock import serialized_writes
@@ -36,36 +33,10 @@ from liucun.sqlite_writelock import serialized_writes
 log = logging.getLogger(__name__)
 
 BATCH = 5000
-LEASE = timedelta(minutes=5)
-# A batch's write transaction should hold SQLite's write lock (which callbacks wait for) about this long
-# at most: the batch shrinks when a write takes longer (a busy disk, a WAL checkpoint) and grows back.
-WRITE_TARGET_SECONDS = 0.2
-MIN_BATCH = 500
 # Event ids walked per batch at least (the batch's events, of the consumer's kinds, are at most `batch`).
 WALK = 50_000
 # How long a bulk rebuild on PostgreSQL waits for the inserts in flight before it replays instead.
 BULK_LOCK_TIMEOUT = timedelta(seconds=10)
-# While one long step runs (a set-based rebuild's scan: 11 minutes at 1,000,000 fans), a thread renews
-# the lease this often, so it never runs out and no other worker takes the consumer meanwhile.
-RENEW_EVERY = LEASE / 5
-
-# Far behind: at least this many ids left to walk. Below it a replay takes seconds (fan-ordered history
-# at the catch-up pace, `_Pace`: 7,600 ids/s and more measured), and a set-based rebuild would rewrite
-# every row and hold the write lock for seconds to save little.
-CATCH_UP_FLOOR = 100_000
-# A replay with a backlog and no callback waiting takes batches of up to this many events (`_Pace`).
-CATCH_UP_BATCH = WALK
-# ...and shrinks only past this write time: below WeChat's 5-second reply deadline, so a callback that
-# comes in during such a write still gets its answer; the next batch then sees it and keeps to
-# WRITE_TARGET_SECONDS again.
-CATCH_UP_WRITE_SECONDS = 3.0
-# Callbacks are coming in when one of the newest ids is a callback received this recently.
-LIVE_WINDOW = timedelta(seconds=60)
-LIVE_PROBE_IDS = 10_000
-
-
-class NotClaimed(Exception):
-    """Another worker holds this consumer."""
 
 
 @dataclass
@@ -91,26 +62,6 @@ class BulkFill:
     write_seconds: float  # its write transaction: on SQLite, how long callbacks were held back
 
 
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def claim(name: str, owner: str, now: datetime) -> bool:
-    with serialized_writes(), transaction.atomic():
-        ConsumerState.objects.get_or_create(name=name)
-        return (
-            ConsumerState.objects.filter(name=name)
-            .filter(Q(owner="") | Q(owner=owner) | Q(lease_until__lt=now))
-            .update(owner=owner, lease_until=now + LEASE)
-            == 1
-        )
-
-
-def release(name: str, owner: str) -> None:
-    with serialized_writes(), transaction.atomic():
-        ConsumerState.objects.filter(name=name, owner=owner).update(owner="", lease_until=None)
-
-
 def run(
     consumer: Consumer,
     *,
@@ -132,14 +83,14 @@ def run(
     deadline = time.monotonic() + budget.total_seconds() if budget else None
     try:
         result.rebuilt = _reset_if_stale(consumer, owner)
-        head = _head()
+        head = head_id()
         watermark = ConsumerState.objects.values_list("last_event_id", flat=True).get(name=consumer.name)
-        result.far_behind = head - watermark >= CATCH_UP_FLOOR
+        result.far_behind = has_backlog(watermark, head)
         if not result.rebuilt and consumer.supports_bulk() and far_behind(watermark, head):
             result.bulk = _catch_up_set_based(consumer, owner)
             result.rebuilt = result.bulk is not None
         result.watermark = result.bulk.upto if result.bulk else watermark
-        pace = _Pace(batch, far_behind=result.far_behind)
+        pace = Pace(batch, far_behind=result.far_behind)
         while max_batches is None or result.batches < max_batches:
             started = time.perf_counter()
             step = _one_batch(consumer, owner, pace.size(), grace, now or datetime.now(UTC))
@@ -157,94 +108,6 @@ def run(
     finally:
         release(consumer.name, owner)
     return result
-
-
-def far_behind(watermark: int, head: int) -> bool:
-    """Whether a consumer at `watermark` is better rebuilt set-based from zero than replayed up to `head`.
-
-    A set-based rebuild reads every id up to the head once; a replay walks the ids past the watermark,
-    folding the consumer's events in one by one through Python. With at least as many ids left as folded
-    already, the rebuild reads at most twice what the replay walks, and it is 2 to 70 times faster per id
-    (50,000 fans x 90 days imported, SQLite, load 3: fan activity 64,800 ids/s against 890, menu clicks
-    28,300 against 4,400, daily follows, which reads 2 % of the events, 352,000 against 185,000): never
-    much slower, mostly far faster. Below CATCH_UP_FLOOR ids a replay is quick anyway. Two numbers, no
-    scan: the head is the primary key's last entry."""
-    behind = head - watermark
-    return behind >= CATCH_UP_FLOOR and behind >= watermark
-
-
-class _Pace:
-    """The size of each batch of a run.
-
-    While callbacks wait for the write lock (SQLite, a callback came in lately) the batch is `batch` at
-    most, halved after a write over WRITE_TARGET_SECONDS and grown back after quick ones, as short as
-    the lock can be held. Otherwise (none came in lately, or PostgreSQL, where callbacks never wait for
-    a consumer's write), a run that started far behind (at least CATCH_UP_FLOOR ids left) takes batches
-    from CATCH_UP_BATCH, halved only past CATCH_UP_WRITE_SECONDS and never below `batch`, to its end.
-
-    Why: such a backlog is mostly history imported fan by fan, where each batch rewrites nearly every
-    day's rows, so a write costs about the same whatever the batch (fan activity, 50,000 fans x 90 days
-    on SQLite: 1.1 s at 500 events, 2.3 s at 50,000) and halving it only multiplies the writes: 485
-    events/s at 500, 2,760 at 5,000, 10,300 at 50,000.
-    """
-
-    def __init__(self, batch: int, far_behind: bool) -> None:
-        self.batch, self.far_behind = batch, far_behind
-        self.current = batch
-        self.catching_up = False
-
-    def size(self) -> int:
-        catching_up = self.far_behind and not callbacks_waiting()
-        if catching_up and not self.catching_up:
-            self.current = max(self.batch, CATCH_UP_BATCH)
-        elif not catching_up:
-            self.current = min(self.current, self.batch)
-        self.catching_up = catching_up
-        return self.current
-
-    def wrote(self, write_seconds: float) -> None:
-        if self.catching_up:
-            self.current = next_batch_size(
-                self.current,
-                write_seconds,
-                ceiling=max(self.batch, CATCH_UP_BATCH),
-                target=CATCH_UP_WRITE_SECONDS,
-                floor=self.batch,
-            )
-        else:
-            self.current = next_batch_size(self.current, write_seconds, ceiling=self.batch)
-
-
-def callbacks_waiting(now: datetime | None = None) -> bool:
-    """Whether a consumer's long write would hold callbacks back: on SQLite, while callbacks are coming in
-    (one of the newest LIVE_PROBE_IDS events is a callback received within LIVE_WINDOW; a walk of the
-    primary key's last entries). PostgreSQL's callbacks never wait for a consumer's write."""
-    if not serial_ids():
-        return False
-    head = _head()
-    recent = (now or datetime.now(UTC)) - LIVE_WINDOW
-    return Event.objects.filter(
-        id__gt=head - LIVE_PROBE_IDS, source=EventSource.CALLBACK, received_at__gte=recent
-    ).exists()
-
-
-def _head() -> int:
-    return Event.objects.aggregate(head=Max("id"))["head"] or 0
-
-
-def next_batch_size(
-    size: int,
-    write_seconds: float,
-    *,
-    ceiling: int,
-    target: float = WRITE_TARGET_SECONDS,
-    floor: int = MIN_BATCH,
-) -> int:
-    if write_seconds > target and size > floor:
-        return max(floor, size // 2)
-    if write_seconds < target / 4 and size < ceiling:
-        return min(ceiling, size * 2)
-    return size
 
 
 def rebuild(
@@ -357,7 +220,7 @@ def _fill(consumer: Consumer, owner: str, upto: int) -> BulkFill | None:
     declines (rebuild_bulk returned False)."""
     began = time.perf_counter()
     try:
-        with _lease_renewed(consumer.name, owner):
+        with lease_renewed(consumer.name, owner):
             # The heavy reading happens here, outside the write transaction (see Consumer.prepare_bulk).
             consumer.prepare_bulk(upto)
             writing = time.perf_counter()
@@ -382,49 +245,6 @@ def _fill(consumer: Consumer, owner: str, upto: int) -> BulkFill | None:
     if not filled:
         return None
     return BulkFill(upto=upto, seconds=done - began, write_seconds=done - writing)
-
-
-def renew(name: str, owner: str, now: datetime) -> bool:
-    """Extend the owner's lease; False when the consumer is no longer the owner's."""
-    with serialized_writes(), transaction.atomic():
-        return ConsumerState.objects.filter(name=name, owner=owner).update(lease_until=now + LEASE) == 1
-
-
-@contextmanager
-def _lease_renewed(name: str, owner: str) -> Iterator[None]:
-    """Hold the claim through one long step: a thread renews the lease every RENEW_EVERY until it ends.
-
-    The batch loop renews the lease with every batch; a set-based rebuild is one step that can outlast
-    LEASE, after which another worker could claim the consumer (its write would then be refused, the
-    whole scan wasted). The thread uses its own connection; on SQLite it waits for the write lock like
-    any writer, and on PostgreSQL for the state row the rebuild's transaction locks, so it is stopped
-    only after that transaction has ended."""
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=_renew_until, args=(name, owner, stop), name=f"lease-{name}", daemon=True
-    )
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-
-
-def _renew_until(name: str, owner: str, stop: threading.Event) -> None:
-    try:
-        while not stop.wait(RENEW_EVERY.total_seconds()):
-            try:
-                if not renew(name, owner, datetime.now(UTC)):
-                    log.warning("read model %s: the lease of %s was lost during a rebuild", name, owner)
-                    return
-            except DatabaseError:
-                # One missed renewal is harmless (five fit into the lease); the next one retries.
-                log.exception("read model %s: the lease could not be renewed", name)
-            finally:
-                close_old_connections()
-    finally:
-        connection.close()
 
 
 def bulk_watermark() -> int | None:
@@ -475,7 +295,7 @@ def _one_batch(consumer: Consumer, owner: str, batch: int, grace: timedelta, now
     if step.blocked and seen.gap_fence_id is None:
         # The fence is the highest visible id, not just this batch's, so that one wait settles every gap
         # of a backlog. The snapshot is taken after reading it: whoever holds a missing id below it took
-        # that id earlier, so their transaction id is below the snapshot's first unassigned one.
+        # that id earlier, so their transaction id is below the first one not yet assigned (visibility.py).
         head = Event.objects.aggregate(head=Max("id"))["head"]
         with connection.cursor() as cursor:
             _oldest, next_xid = transaction_horizon(cursor)
@@ -533,7 +353,7 @@ def _settle_gap(state: ConsumerState, grace: timedelta, now: datetime) -> None:
 
 
 def status() -> list[dict[str, object]]:
-    head = _head()
+    head = head_id()
     states = {s.name: s for s in ConsumerState.objects.all()}
     rows: list[dict[str, object]] = []
     for consumer in consumers():
@@ -563,4 +383,4 @@ def _catch_up_way(consumer: Consumer, watermark: int, head: int) -> str:
     batches (far behind without a set-based rebuild, or not far enough for one), "" (not far behind)."""
     if consumer.supports_bulk() and far_behind(watermark, head):
         return "set-based"
-    return "replay" if head - watermark >= CATCH_UP_FLOOR else ""
+    return "replay" if has_backlog(watermark, head) else ""

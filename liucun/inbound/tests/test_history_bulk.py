@@ -335,13 +335,13 @@ def test_a_fan_created_by_a_callback_during_the_import(tmp_path: Path) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_command_reports_progress_and_catches_up_read_models(tmp_path: Path, capsys, monkeypatch) -> None:
-    from liucun.readmodels import runner
+    from liucun.readmodels import pace, runner
     from liucun.readmodels.models import DailyFollows
 
     # Ids burnt by earlier tests leave a gap on PostgreSQL; without the grace it settles at once.
     monkeypatch.setattr(runner, "run", functools.partial(runner.run, grace=timedelta(0)))
     monkeypatch.setattr(runner, "GAP_GRACE", timedelta(0))
-    monkeypatch.setattr(runner, "CATCH_UP_FLOOR", 100)  # this file's few thousand events count as far
+    monkeypatch.setattr(pace, "CATCH_UP_FLOOR", 100)  # this file's few thousand events count as far
     account = make_account(mode="safe")
     path = _generated(tmp_path, account, fans=100, days=20)
     call_command("import_history", str(path))

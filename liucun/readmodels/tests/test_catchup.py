@@ -22,7 +22,7 @@ from liucun.activity.consumer import ActivityConsumer
 from liucun.activity.tests.support import add_interaction, kind_table, period_table
 from liucun.events.kinds import FOLLOW, UNFOLLOW
 from liucun.events.models import Event, EventSource
-from liucun.readmodels import runner
+from liucun.readmodels import lease, pace, runner
 from liucun.readmodels.consumer import Consumer
 from liucun.readmodels.daily_follows import DailyFollowsConsumer
 from liucun.readmodels.models import ConsumerState, FollowFanCursor
@@ -63,19 +63,19 @@ def _events(account, count: int, start: int = 0) -> None:
 
 @pytest.mark.django_db
 def test_the_rule_far_behind() -> None:
-    floor = runner.CATCH_UP_FLOOR
-    assert runner.far_behind(0, floor) is True  # nothing folded yet: a new read model, a fresh import
-    assert runner.far_behind(0, floor - 1) is False  # a small store replays
-    assert runner.far_behind(floor, 2 * floor) is True  # as many left as folded
-    assert runner.far_behind(floor, 2 * floor - 1) is False
-    assert runner.far_behind(10 * floor, 12 * floor) is False  # a worker down for a while: replayed
+    floor = pace.CATCH_UP_FLOOR
+    assert pace.far_behind(0, floor) is True  # nothing folded yet: a new read model, a fresh import
+    assert pace.far_behind(0, floor - 1) is False  # a small store replays
+    assert pace.far_behind(floor, 2 * floor) is True  # as many left as folded
+    assert pace.far_behind(floor, 2 * floor - 1) is False
+    assert pace.far_behind(10 * floor, 12 * floor) is False  # a worker down for a while: replayed
 
 
 @pytest.mark.django_db
 def test_a_consumer_far_behind_is_rebuilt_set_based_with_the_rows_a_replay_gives(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(runner, "CATCH_UP_FLOOR", 10)
+    monkeypatch.setattr(pace, "CATCH_UP_FLOOR", 10)
     account = make_account()
     _events(account, 6)
     assert runner.run(DailyFollowsConsumer()).bulk is None  # 6 ids: under the floor, replayed
@@ -101,7 +101,7 @@ def test_a_consumer_slightly_behind_is_replayed(monkeypatch: pytest.MonkeyPatch)
     account = make_account()
     _events(account, 20)
     runner.run(DailyFollowsConsumer())  # under the floor: replayed
-    monkeypatch.setattr(runner, "CATCH_UP_FLOOR", 10)
+    monkeypatch.setattr(pace, "CATCH_UP_FLOOR", 10)
     _events(account, 12, start=20)  # past the floor, but fewer left (12) than folded (20)
 
     result = runner.run(DailyFollowsConsumer())
@@ -124,7 +124,7 @@ class _Declines(DailyFollowsConsumer):
 def test_far_behind_without_a_safe_watermark_or_a_fill_it_replays_from_where_it_was(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(runner, "CATCH_UP_FLOOR", 10)
+    monkeypatch.setattr(pace, "CATCH_UP_FLOOR", 10)
     account = make_account()
     _events(account, 4)
     runner.run(DailyFollowsConsumer())
@@ -141,7 +141,7 @@ def test_far_behind_without_a_safe_watermark_or_a_fill_it_replays_from_where_it_
     assert state.events_seen == _follows_and_unfollows()
 
     monkeypatch.undo()
-    monkeypatch.setattr(runner, "CATCH_UP_FLOOR", 10)
+    monkeypatch.setattr(pace, "CATCH_UP_FLOOR", 10)
     _events(account, 30, start=24)  # 30 ids left against 24 folded: far behind again
     declined = runner.run(_Declines())
     assert (declined.bulk, declined.rebuilt, declined.watermark) == (None, False, _head())
@@ -181,6 +181,7 @@ def writers_take_turns(monkeypatch: pytest.MonkeyPatch) -> None:
             yield
 
     monkeypatch.setattr(runner, "serialized_writes", one_at_a_time)
+    monkeypatch.setattr(lease, "serialized_writes", one_at_a_time)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -188,9 +189,9 @@ def writers_take_turns(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_lease_is_held_through_a_long_rebuild_and_a_concurrent_claim_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(runner, "CATCH_UP_FLOOR", 1)
-    monkeypatch.setattr(runner, "LEASE", timedelta(seconds=0.4))
-    monkeypatch.setattr(runner, "RENEW_EVERY", timedelta(seconds=0.05))
+    monkeypatch.setattr(pace, "CATCH_UP_FLOOR", 1)
+    monkeypatch.setattr(lease, "LEASE", timedelta(seconds=0.4))
+    monkeypatch.setattr(lease, "RENEW_EVERY", timedelta(seconds=0.05))
     account = make_account()
     _events(account, 8)
     slow = _Slow(seconds=2.0)  # five leases
@@ -209,9 +210,9 @@ def test_without_renewal_the_lease_runs_out_and_the_rebuild_writes_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """What the renewal prevents: the same slow rebuild with a renewal slower than the lease."""
-    monkeypatch.setattr(runner, "CATCH_UP_FLOOR", 1)
-    monkeypatch.setattr(runner, "LEASE", timedelta(seconds=0.2))
-    monkeypatch.setattr(runner, "RENEW_EVERY", timedelta(seconds=30))
+    monkeypatch.setattr(pace, "CATCH_UP_FLOOR", 1)
+    monkeypatch.setattr(lease, "LEASE", timedelta(seconds=0.2))
+    monkeypatch.setattr(lease, "RENEW_EVERY", timedelta(seconds=30))
     account = make_account()
     _events(account, 8)
     slow = _Slow(seconds=1.0)
@@ -244,40 +245,40 @@ def test_callbacks_waiting_sees_a_recent_callback_among_the_newest_events() -> N
 
     stored(EventSource.IMPORT, now)
     stored(EventSource.CALLBACK, now - timedelta(minutes=5))
-    assert runner.callbacks_waiting(now) is False  # imported history, an old callback
+    assert pace.callbacks_waiting(now) is False  # imported history, an old callback
     stored(EventSource.CALLBACK, now - timedelta(seconds=5))
     # PostgreSQL's callbacks never wait for a consumer's write.
-    assert runner.callbacks_waiting(now) is runner.serial_ids()
+    assert pace.callbacks_waiting(now) is runner.serial_ids()
 
 
 def test_a_far_behind_replay_takes_large_batches_while_no_callback_waits(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     live = [False]
-    monkeypatch.setattr(runner, "callbacks_waiting", lambda: live[0])
-    big = runner.CATCH_UP_BATCH
-    pace = runner._Pace(batch=5000, far_behind=True)
+    monkeypatch.setattr(pace, "callbacks_waiting", lambda: live[0])
+    big = pace.CATCH_UP_BATCH
+    batches = pace.Pace(batch=5000, far_behind=True)
 
-    assert pace.size() == big
-    pace.wrote(2.5)  # slow for a callback, but under CATCH_UP_WRITE_SECONDS: kept
-    assert pace.size() == big
-    pace.wrote(4.0)
-    assert pace.size() == big // 2
+    assert batches.size() == big
+    batches.wrote(2.5)  # slow for a callback, but under CATCH_UP_WRITE_SECONDS: kept
+    assert batches.size() == big
+    batches.wrote(4.0)
+    assert batches.size() == big // 2
     for _ in range(10):
-        pace.wrote(9.0)
-    assert pace.size() == 5000  # never below the normal batch
-    pace.wrote(0.1)
-    assert pace.size() == 10_000
+        batches.wrote(9.0)
+    assert batches.size() == 5000  # never below the normal batch
+    batches.wrote(0.1)
+    assert batches.size() == 10_000
 
     live[0] = True  # a callback came in: the normal batch and the write target again
-    assert pace.size() == 5000
-    pace.wrote(0.5)
-    assert pace.size() == 2500
+    assert batches.size() == 5000
+    batches.wrote(0.5)
+    assert batches.size() == 2500
     live[0] = False
-    assert pace.size() == big  # quiet again
+    assert batches.size() == big  # quiet again
 
     # A run that did not start far behind keeps the normal pace, callbacks or not.
-    normal = runner._Pace(batch=5000, far_behind=False)
+    normal = pace.Pace(batch=5000, far_behind=False)
     assert normal.size() == 5000
     normal.wrote(0.5)
     assert normal.size() == 2500
@@ -285,7 +286,7 @@ def test_a_far_behind_replay_takes_large_batches_while_no_callback_waits(
 
 @pytest.mark.django_db
 def test_status_and_run_say_what_a_far_behind_consumer_gets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner, "CATCH_UP_FLOOR", 3)
+    monkeypatch.setattr(pace, "CATCH_UP_FLOOR", 3)
     account = make_account()
     _events(account, 8)
 
@@ -344,12 +345,12 @@ def test_runs_far_behind_or_not_give_the_rows_of_a_replay(
             else:
                 add_interaction(account, openid, kind, at, "K")
         floor, batch = runs[i % len(runs)]
-        monkeypatch.setattr(runner, "CATCH_UP_FLOOR", floor)
+        monkeypatch.setattr(pace, "CATCH_UP_FLOOR", floor)
         for consumer in (DailyFollowsConsumer(), ActivityConsumer()):
             before = ConsumerState.objects.get(name=consumer.name).last_event_id
             head = _head()
             result = runner.run(consumer, batch=batch)
-            assert (result.bulk is not None) == runner.far_behind(before, head)
+            assert (result.bulk is not None) == pace.far_behind(before, head)
             assert result.watermark == head
     caught_up = _rows()
 

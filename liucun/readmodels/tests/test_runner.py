@@ -12,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from liucun.events.kinds import FOLLOW, UNFOLLOW
 from liucun.events.models import Event
-from liucun.readmodels import periodic, runner
+from liucun.readmodels import pace, periodic, runner
 from liucun.readmodels.daily_follows import DailyFollowsConsumer
 from liucun.readmodels.models import ConsumerState
 from liucun.readmodels.registry import consumers
@@ -158,10 +158,10 @@ def test_the_worker_job_and_its_schedule() -> None:
 
 
 def test_a_slow_write_shrinks_the_next_batch_and_a_quick_one_grows_it_back() -> None:
-    assert runner.next_batch_size(5000, 0.9, ceiling=5000) == 2500
-    assert runner.next_batch_size(600, 0.9, ceiling=5000) == 500
-    assert runner.next_batch_size(500, 0.9, ceiling=5000) == 500
-    assert runner.next_batch_size(500, 0.1, ceiling=5000) == 500
-    assert runner.next_batch_size(500, 0.01, ceiling=5000) == 1000
-    assert runner.next_batch_size(4000, 0.01, ceiling=5000) == 5000
-    assert runner.next_batch_size(2, 0.01, ceiling=2) == 2
+    assert pace.next_batch_size(5000, 0.9, ceiling=5000) == 2500
+    assert pace.next_batch_size(600, 0.9, ceiling=5000) == 500
+    assert pace.next_batch_size(500, 0.9, ceiling=5000) == 500
+    assert pace.next_batch_size(500, 0.1, ceiling=5000) == 500
+    assert pace.next_batch_size(500, 0.01, ceiling=5000) == 1000
+    assert pace.next_batch_size(4000, 0.01, ceiling=5000) == 5000
+    assert pace.next_batch_size(2, 0.01, ceiling=2) == 2

@@ -6,10 +6,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from liucun.readmodels import runner
+from liucun.readmodels import pace, runner
 from liucun.readmodels.registry import UnknownConsumer, consumer_named, consumers
 
-# What the next run does with a consumer far behind (runner.far_behind, runner._Pace).
+# What the next run does with a consumer far behind (pace.far_behind, pace.Pace).
 _CATCH_UP_NOTES = {
     "set-based": ", far behind: the next run rebuilds it set-based",
     "replay": ", far behind: the next run replays it, in large batches while no callback waits",
@@ -28,7 +28,7 @@ class Command(BaseCommand):
             type=int,
             default=runner.BATCH,
             help="events per transaction (a far-behind replay takes up to "
-            f"{runner.CATCH_UP_BATCH:,} while no callback waits)",
+            f"{pace.CATCH_UP_BATCH:,} while no callback waits)",
         )
         parser.add_argument(
             "--replay",
