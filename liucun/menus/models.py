@@ -102,19 +102,32 @@ class ButtonName(models.Model):
         return f"{self.key} = {self.name}"
 
 
+# A fan's acquisition channel (readmodels.acquisition): the QR scene of its first follow, "" without one.
+# db_default too, so rows written by plain SQL that predates the channel (benchmarks) land in "".
+CHANNEL_MAX = 128
+
+
+def _channel() -> models.CharField:
+    return models.CharField(max_length=CHANNEL_MAX, blank=True, default="", db_default="")
+
+
 class MenuClickDay(models.Model):
-    """Menu taps of one account on one day (the site's time zone) on one button: a CLICK's key or a VIEW's
-    URL. `fans` is the number of distinct fans that day (the rows of MenuClickFan)."""
+    """Menu taps of one account on one day (the site's time zone) on one button (a CLICK's key or a VIEW's
+    URL) by fans of one channel. `fans` is the number of distinct fans that day (the rows of MenuClickFan)."""
 
     account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     button = models.CharField(max_length=BUTTON_KEY_MAX)
+    channel = _channel()
     clicks = models.IntegerField(default=0)
     fans = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["account", "day", "button"], name="menuclickday_unique"),
+            # Channel last: every channel's rows of a range of days are one range of the index.
+            models.UniqueConstraint(
+                fields=["account", "day", "button", "channel"], name="menuclickday_unique_channel"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -123,12 +136,14 @@ class MenuClickDay(models.Model):
 
 class MenuClickFan(models.Model):
     """That a fan tapped a button on a day: one row per (account, day, button, openid), so unique fans per
-    day and over any period are exact counts, never estimates."""
+    day and over any period are exact counts, never estimates. `channel` is the fan's, on all its rows
+    (a fan is in one channel, so it is no part of the key; the rows move when the channel does)."""
 
     account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     button = models.CharField(max_length=BUTTON_KEY_MAX)
     openid = models.CharField(max_length=64)
+    channel = _channel()
 
     class Meta:
         constraints = [
@@ -155,23 +170,25 @@ class ClickScope(models.TextChoices):
 
 
 class MenuClickGap(models.Model):
-    """How many fans tapped a button on `day` whose previous tap on it was on `previous` (NO_PREVIOUS_DAY
-    for their first); rows of scope ANY (any button) and WEB (any link button) have button "". The fans
-    who tapped in a range [s, e] are exactly the rows of days s..e whose previous day is before s (each
-    fan counts once: at its first tap in the range), so a report sums rows of days, not distinct fans
-    over millions of MenuClickFan rows."""
+    """How many fans of a channel tapped a button on `day` whose previous tap on it was on `previous`
+    (NO_PREVIOUS_DAY for their first); rows of scope ANY (any button) and WEB (any link button) have
+    button "". The fans who tapped in a range [s, e] are exactly the rows of days s..e whose previous day
+    is before s (each fan counts once: at its first tap in the range), so a report sums rows of days, not
+    distinct fans over millions of MenuClickFan rows; every channel's rows together count each fan once."""
 
     account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+")
     scope = models.CharField(max_length=1, choices=ClickScope.choices)
     button = models.CharField(max_length=BUTTON_KEY_MAX)
     day = models.DateField()
     previous = models.DateField()
+    channel = _channel()
     fans = models.IntegerField()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "day", "previous", "scope", "button"], name="menuclickgap_unique"
+                fields=["account", "day", "previous", "scope", "button", "channel"],
+                name="menuclickgap_unique_channel",
             ),
         ]
 
@@ -180,22 +197,43 @@ class MenuClickGap(models.Model):
 
 
 class MenuClickLast(models.Model):
-    """How many fans tapped a button (or any, any web page: scope) last on `day`: the fans who tapped on or
-    after s are the rows from s on, which with MenuClickGap answers a range ending near the latest day
-    cheaply (those fans minus the ones whose first tap after the range is their first since s)."""
+    """How many fans of a channel tapped a button (or any, any web page: scope) last on `day`: the fans who
+    tapped on or after s are the rows from s on, which with MenuClickGap answers a range ending near the
+    latest day cheaply (those fans minus the ones whose first tap after the range is their first since s)."""
 
     account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+")
     scope = models.CharField(max_length=1, choices=ClickScope.choices)
     button = models.CharField(max_length=BUTTON_KEY_MAX)
     day = models.DateField()
+    channel = _channel()
     fans = models.IntegerField()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "day", "scope", "button"], name="menuclicklast_unique"
+                fields=["account", "day", "scope", "button", "channel"], name="menuclicklast_unique_channel"
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.button} last on {self.day}: {self.fans}"
+
+
+class MenuClickFollow(models.Model):
+    """The menu-clicks consumer's cursor of a fan's channel: the fan's first follow event stored (WeChat
+    time, id) and its channel, so that a tap is filed without a query and a follow later than the first
+    changes nothing. Fans without a follow event have no row (their channel is "")."""
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+")
+    openid = models.CharField(max_length=64)
+    channel = _channel()
+    first_follow_at = models.DateTimeField()
+    first_follow_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "openid"], name="menuclickfollow_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.openid} in {self.channel!r}"

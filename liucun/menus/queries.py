@@ -70,19 +70,20 @@ class RangeFans:
 
 
 _FANS_SINCE = (
-    "SELECT scope, button, SUM(fans) FROM menus_menuclicklast WHERE account_id = %s AND day >= %s "
+    "SELECT scope, button, SUM(fans) FROM menus_menuclicklast WHERE account_id = %s AND day >= %s{channel} "
     "GROUP BY scope, button UNION ALL "
     "SELECT scope, button, -SUM(fans) FROM menus_menuclickgap WHERE account_id = %s AND day > %s "
-    "AND previous < %s GROUP BY scope, button"
+    "AND previous < %s{channel} GROUP BY scope, button"
 )
 _FANS_WITHIN = (
     "SELECT scope, button, SUM(fans) FROM menus_menuclickgap WHERE account_id = %s AND day >= %s "
-    "AND day <= %s AND previous < %s GROUP BY scope, button"
+    "AND day <= %s AND previous < %s{channel} GROUP BY scope, button"
 )
 
 
-def range_fans(account_id: int, start: date, end: date) -> RangeFans:
-    """Exact distinct tapping fans over [start, end], from MenuClickGap and MenuClickLast (menus/clicks.py).
+def range_fans(account_id: int, start: date, end: date, channel: str | None = None) -> RangeFans:
+    """Exact distinct tapping fans over [start, end], from MenuClickGap and MenuClickLast (menus/clicks.py),
+    of one channel, or of every channel (None: each fan is in one, so their rows add up).
 
     A fan tapped in the range when it has a tap on some day in it whose previous tap (on that button, or
     any) is before `start`: one MenuClickGap row per such first tap, so summing the range's rows counts
@@ -93,10 +94,13 @@ def range_fans(account_id: int, start: date, end: date) -> RangeFans:
     """
     # Django's cursor, not the driver's, so the query is counted like any other page query.
     d = (lambda day: day) if connection.vendor == "postgresql" else (lambda day: day.isoformat())
+    in_channel, channel_params = ("", []) if channel is None else (" AND channel = %s", [channel])
     if (today() - end).days < (end - start).days + 1:
-        statement, params = _FANS_SINCE, [account_id, d(start), account_id, d(end), d(start)]
+        statement = _FANS_SINCE.format(channel=in_channel)
+        params = [account_id, d(start), *channel_params, account_id, d(end), d(start), *channel_params]
     else:
-        statement, params = _FANS_WITHIN, [account_id, d(start), d(end), d(start)]
+        statement = _FANS_WITHIN.format(channel=in_channel)
+        params = [account_id, d(start), d(end), d(start), *channel_params]
     counts: Counter[tuple[str, str]] = Counter()
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
@@ -111,7 +115,7 @@ def range_fans(account_id: int, start: date, end: date) -> RangeFans:
 
 def menu_stats(account_id: int, start: date, end: date) -> MenuStats:
     """Clicks and unique fans per button over [start, end] (days in the site's time zone), and the menu
-    click rate: distinct clicking fans / fans following at the end of `end`."""
+    click rate: distinct clicking fans / fans following at the end of `end`; of every channel."""
     in_period = Q(account_id=account_id, day__gte=start, day__lte=end)
     names = button_names(account_id)
     totals = {
@@ -138,8 +142,12 @@ def menu_stats(account_id: int, start: date, end: date) -> MenuStats:
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     index = {d: i for i, d in enumerate(days)}
     daily: dict[str, list[int]] = {s.button: [0] * len(days) for s in buttons}
-    for day, button, clicks in MenuClickDay.objects.filter(in_period).values_list("day", "button", "clicks"):
-        daily[button][index[day]] = clicks
+    # Every channel's rows of a day and button, summed by the database.
+    per_day = (
+        MenuClickDay.objects.filter(in_period).values("day", "button").annotate(n=Sum("clicks")).order_by()
+    )
+    for row in per_day:
+        daily[row["button"]][index[row["day"]]] = row["n"] or 0
     return MenuStats(start, end, buttons, days, daily, fans.any, following_at(account_id, end))
 
 

@@ -1,5 +1,6 @@
-"""The menu-clicks read model: exact against a brute-force count of a random history, the same rows
-after a rebuild from zero, and the period figures (unique fans, click rate) from those rows."""
+"""The menu-clicks read model: exact against a brute-force count of a random history, per acquisition
+channel too (follows through QR codes arriving in any order), the same rows after a rebuild from zero
+(replayed and set-based), and the period figures (unique fans, click rate) from those rows."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from liucun.events.kinds import FOLLOW
 from liucun.events.models import Event, EventSource
 from liucun.fans.models import Fan, FollowPeriod
 from liucun.menus import queries
 from liucun.menus.clicks import MENU_TAP_KINDS, MenuClicksConsumer, derive_shares, is_web
-from liucun.menus.models import MenuClickDay, MenuClickFan, MenuClickGap, MenuClickLast
+from liucun.menus.models import MenuClickDay, MenuClickFan, MenuClickFollow, MenuClickGap, MenuClickLast
 from liucun.menus.queries import RangeFans, following_at, menu_stats, range_fans
 from liucun.readmodels import runner
 from liucun.testing.factories import make_account
@@ -23,6 +25,8 @@ pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 KEY_KINDS = ["event.click", "event.click", "event.scancode_push", "event.pic_weixin", "event.location_select"]
 KEYS = ["MENU_POINTS", "MENU_BOOKING", "MENU_ORDERS", "https://shop.example.cn/", "https://shop.example.cn/b"]
+# A follow's EventKey: through a QR code, without one, an empty scene, none at all.
+SCENES = ["qrscene_store_1", "qrscene_store_2", "qrscene_poster", "", "qrscene_", None]
 
 
 def _event(account_id: int, openid: str, kind: str, at: datetime, key: str, serial: int) -> Event:
@@ -35,7 +39,9 @@ def _event(account_id: int, openid: str, kind: str, at: datetime, key: str, seri
     )  # fmt: skip
 
 
-def _random_history(seed: int) -> tuple[list[int], list[Event]]:
+def _random_history(seed: int, follows: int = 0) -> tuple[list[int], list[Event]]:
+    """Taps of 25 fans over six days in two accounts, and `follows` follow events: some before a fan's
+    taps, some after, several for one fan (an earlier one moves the fan), some at the very same time."""
     rng = random.Random(seed)
     accounts = [make_account().pk, make_account().pk]
     start = datetime(2026, 3, 1, tzinfo=UTC)
@@ -49,23 +55,59 @@ def _random_history(seed: int) -> tuple[list[int], list[Event]]:
         at = start + timedelta(hours=rng.randrange(0, 24 * 6), minutes=rng.randrange(60))
         key_given = "" if rng.random() < 0.05 else key
         events.append(_event(rng.choice(accounts), f"oFan{rng.randrange(25)}", kind, at, key_given, serial))
+    for serial in range(600, 600 + follows):
+        at = start + timedelta(hours=rng.randrange(-48, 24 * 6, 6))  # coarse: some fans follow twice at once
+        event = _event(rng.choice(accounts), f"oFan{rng.randrange(25)}", FOLLOW, at, "", serial)
+        scene = rng.choice(SCENES)
+        if scene is not None:
+            event.payload["EventKey"] = scene
+        events.append(event)
     return accounts, events
 
 
-def _brute_force(events: list[Event]) -> list[tuple[int, date, str, int, int]]:
-    clicks: Counter[tuple[int, date, str]] = Counter()
-    fans: dict[tuple[int, date, str], set[str]] = {}
+def _channels(events: list[Event]) -> dict[tuple[int, str], str]:
+    """Each fan's acquisition channel: the QR scene of its first follow by (WeChat time, id)."""
+    first: dict[tuple[int, str], Event] = {}
+    for e in events:
+        fan = (e.account_id, e.openid)
+        if e.kind == FOLLOW and (
+            fan not in first or (e.wechat_time, e.id) < (first[fan].wechat_time, first[fan].id)
+        ):
+            first[fan] = e
+    scenes = {fan: str(e.payload.get("EventKey") or "") for fan, e in first.items()}
+    return {fan: s.removeprefix("qrscene_") if s.startswith("qrscene_") else "" for fan, s in scenes.items()}
+
+
+def _brute_force(events: list[Event]) -> list[tuple[int, date, str, str, int, int]]:
+    channels = _channels(events)
+    clicks: Counter[tuple[int, date, str, str]] = Counter()
+    fans: dict[tuple[int, date, str, str], set[str]] = {}
     for e in events:
         key = e.payload.get("EventKey", "")
         if e.kind in MENU_TAP_KINDS and key:
             day = e.wechat_time.astimezone(SHANGHAI).date()
-            clicks[e.account_id, day, key] += 1
-            fans.setdefault((e.account_id, day, key), set()).add(e.openid)
-    return sorted((a, d, b, n, len(fans[a, d, b])) for (a, d, b), n in clicks.items())
+            row = (e.account_id, day, key, channels.get((e.account_id, e.openid), ""))
+            clicks[row] += 1
+            fans.setdefault(row, set()).add(e.openid)
+    return sorted((*row, n, len(fans[row])) for row, n in clicks.items())
 
 
-def _table() -> list[tuple[int, date, str, int, int]]:
-    return sorted(MenuClickDay.objects.values_list("account_id", "day", "button", "clicks", "fans"))
+def _table() -> list[tuple[int, date, str, str, int, int]]:
+    return sorted(
+        MenuClickDay.objects.values_list("account_id", "day", "button", "channel", "clicks", "fans")
+    )
+
+
+def _fan_rows() -> list[tuple[int, date, str, str, str]]:
+    return sorted(MenuClickFan.objects.values_list("account_id", "day", "button", "openid", "channel"))
+
+
+def _follow_rows() -> list[tuple[object, ...]]:
+    return sorted(
+        MenuClickFollow.objects.values_list(
+            "account_id", "openid", "channel", "first_follow_at", "first_follow_id"
+        )
+    )
 
 
 def test_rows_equal_a_brute_force_count_incrementally_and_after_a_rebuild() -> None:
@@ -78,19 +120,24 @@ def test_rows_equal_a_brute_force_count_incrementally_and_after_a_rebuild() -> N
         Event.objects.bulk_create(events[start : start + 150])
         runner.run(consumer, batch=37)
     assert _table() == expected
-    fan_rows = sorted(MenuClickFan.objects.values_list("account_id", "day", "button", "openid"))
+    fan_rows = _fan_rows()
     assert len(fan_rows) == sum(n for *_k, n in expected)
     runner.rebuild(consumer)
     assert _table() == expected
-    assert sorted(MenuClickFan.objects.values_list("account_id", "day", "button", "openid")) == fan_rows
+    assert _fan_rows() == fan_rows
 
 
-def _brute_range(events: list[Event], account_id: int, start: date, end: date) -> RangeFans:
+def _brute_range(
+    events: list[Event], account_id: int, start: date, end: date, channel: str | None = None
+) -> RangeFans:
+    channels = _channels(events)
     buttons: dict[str, set[str]] = {}
     for e in events:
         key = e.payload.get("EventKey", "")
         day = e.wechat_time.astimezone(SHANGHAI).date()
-        if e.account_id == account_id and e.kind in MENU_TAP_KINDS and key and start <= day <= end:
+        in_channel = channel is None or channels.get((account_id, e.openid), "") == channel
+        tapped = e.account_id == account_id and e.kind in MENU_TAP_KINDS and key
+        if tapped and start <= day <= end and in_channel:
             buttons.setdefault(key, set()).add(e.openid)
     return RangeFans(
         buttons={b: len(fans) for b, fans in buttons.items()},
@@ -100,32 +147,39 @@ def _brute_range(events: list[Event], account_id: int, start: date, end: date) -
 
 
 def _shares() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-    columns = ("account_id", "scope", "button", "day")
+    columns = ("account_id", "scope", "button", "channel", "day")
     return (
         sorted(MenuClickGap.objects.values_list(*columns, "previous", "fans")),
         sorted(MenuClickLast.objects.values_list(*columns, "fans")),
     )
 
 
-@pytest.mark.parametrize("seed", [5, 11, 23])
+@pytest.mark.parametrize(("seed", "follows"), [(5, 0), (11, 60), (23, 60), (31, 120)])
 def test_range_fans_are_exact_for_every_range_incrementally_replayed_and_set_based(
-    seed: int, monkeypatch: pytest.MonkeyPatch
+    seed: int, follows: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    accounts, events = _random_history(seed)
+    accounts, events = _random_history(seed, follows)
     rng = random.Random(seed)
-    rng.shuffle(events)  # arrivals in any order: many taps land before a fan's later ones (backdated)
+    # Arrivals in any order: many taps land before a fan's later ones (backdated), a fan's first follow
+    # after its taps, an earlier follow after the one that set the fan's channel.
+    rng.shuffle(events)
     consumer = MenuClicksConsumer("Asia/Shanghai")
     days = [date(2026, 2, 28) + timedelta(days=i) for i in range(9)]  # a day either side of the taps
     ranges = [(s, e) for s in days for e in days if s <= e]
 
     def check() -> None:
+        channels = sorted(set(_channels(events).values()) | {"", "nobody"})
+        if follows:
+            assert len(channels) > 3  # several channels hold fans
         # Both ways of answering (queries.range_fans): "today" decides which, never the result.
         for now in (days[-1], date(2026, 12, 1)):
             monkeypatch.setattr(queries, "today", lambda now=now: now)
             for account_id in accounts:
                 for start, end in ranges:
-                    expected = _brute_range(events, account_id, start, end)
-                    assert range_fans(account_id, start, end) == expected, (now, start, end)
+                    for channel in [None, *channels]:
+                        expected = _brute_range(events, account_id, start, end, channel)
+                        got = range_fans(account_id, start, end, channel)
+                        assert got == expected, (now, start, end, channel)
 
     def feed(upto: int) -> None:
         arrived = Event.objects.count()
@@ -136,11 +190,7 @@ def test_range_fans_are_exact_for_every_range_incrementally_replayed_and_set_bas
             runner.run(consumer, batch=rng.randint(5, 60))
 
     def tables() -> list[list[tuple[object, ...]]]:
-        return [
-            _table(),
-            sorted(MenuClickFan.objects.values_list("account_id", "day", "button", "openid")),
-            *_shares(),
-        ]
+        return [_table(), _fan_rows(), *_shares(), _follow_rows()]
 
     feed(len(events) * 2 // 3)
     assert runner.rebuild(consumer).bulk is not None  # set-based, then more taps, many backdated
@@ -148,6 +198,8 @@ def test_range_fans_are_exact_for_every_range_incrementally_replayed_and_set_bas
     check()
     assert _table() == _brute_force(events)
     incremental = tables()
+    first = _channels(events)
+    assert {(a, o): c for a, o, c, _at, _id in incremental[4]} == first
     assert all(n > 0 for *_k, n in incremental[2] + incremental[3])  # no row left at zero
     assert runner.rebuild(consumer, bulk=False).bulk is None  # replayed
     assert tables() == incremental
@@ -158,6 +210,52 @@ def test_range_fans_are_exact_for_every_range_incrementally_replayed_and_set_bas
     derive_shares(accounts[0])
     assert tables() == incremental
     check()
+
+
+def test_a_late_first_follow_and_an_earlier_follow_move_the_fans_whole_share() -> None:
+    account_id = make_account().pk
+    consumer = MenuClicksConsumer("Asia/Shanghai")
+    monday = datetime(2026, 3, 2, 2, tzinfo=UTC)  # 10:00 in Shanghai
+    serial = iter(range(1000))
+
+    def arrive(openid: str, kind: str, at: datetime, key: str) -> None:
+        Event.objects.bulk_create([_event(account_id, openid, kind, at, key, next(serial))])
+        runner.run(consumer)
+
+    arrive("o1", "event.click", monday, "K1")
+    arrive("o1", "event.click", monday, "K1")
+    arrive("o1", "event.view", monday + timedelta(days=1), "https://x.test/a")
+    arrive("o2", "event.click", monday, "K1")  # o2 never follows: stays in ""
+    assert range_fans(account_id, monday.date(), monday.date(), "") == RangeFans({"K1": 2}, 2, 0)
+    # o1's first follow arrives after its taps: the whole share moves to "poster".
+    arrive("o1", FOLLOW, monday - timedelta(days=1), "qrscene_poster")
+    assert sorted(MenuClickDay.objects.values_list("channel", "button", "clicks", "fans")) == [
+        ("", "K1", 1, 1),
+        ("poster", "K1", 2, 1),
+        ("poster", "https://x.test/a", 1, 1),
+    ]
+    # An earlier follow moves it again; one at the same time with a higher id, and a refollow, do not.
+    arrive("o1", FOLLOW, monday - timedelta(days=2), "qrscene_store")
+    arrive("o1", FOLLOW, monday - timedelta(days=2), "qrscene_other")
+    arrive("o1", FOLLOW, monday + timedelta(days=5), "qrscene_other")
+    arrive("o1", "event.click", monday + timedelta(days=1), "K1")
+    assert sorted(MenuClickDay.objects.values_list("channel", "day", "button", "clicks", "fans")) == [
+        ("", date(2026, 3, 2), "K1", 1, 1),
+        ("store", date(2026, 3, 2), "K1", 2, 1),
+        ("store", date(2026, 3, 3), "K1", 1, 1),
+        ("store", date(2026, 3, 3), "https://x.test/a", 1, 1),
+    ]
+    assert set(MenuClickFan.objects.filter(openid="o1").values_list("channel", flat=True)) == {"store"}
+    week = (monday.date(), monday.date() + timedelta(days=6))
+    assert range_fans(account_id, *week, "store") == RangeFans({"K1": 1, "https://x.test/a": 1}, 1, 1)
+    assert range_fans(account_id, *week, "poster") == RangeFans({}, 0, 0)
+    assert range_fans(account_id, *week) == RangeFans({"K1": 2, "https://x.test/a": 1}, 2, 1)
+    assert not MenuClickGap.objects.filter(channel="poster").exists()  # nothing left at zero
+    assert not MenuClickLast.objects.filter(channel="poster").exists()
+    incremental = (_table(), _fan_rows(), *_shares(), _follow_rows())
+    for bulk in (False, True):
+        runner.rebuild(consumer, bulk=bulk)
+        assert (_table(), _fan_rows(), *_shares(), _follow_rows()) == incremental
 
 
 def test_period_stats_and_click_rate_are_exact() -> None:
