@@ -32,7 +32,7 @@ SQLITE_STAY_DAYS = "liucun_stay_days"
 def stage(last_id: int, tz: ZoneInfo) -> None:
     """Fill the TEMP tables copy() reads from the lifecycle events with id <= last_id (reads only)."""
     _drop_own()
-    lifecycle_bulk.stage(last_id, tz)
+    lifecycle_bulk.stage(last_id, tz, periods=True)
     stayed = stay_days("closed_at", "opened_at")
     with connection.cursor() as cursor:
         cursor.execute(
@@ -52,11 +52,19 @@ def stage(last_id: int, tz: ZoneInfo) -> None:
             f" SELECT account_id, cohort_day, channel, SUM(periods) AS fans, {gone}"
             f" FROM {_CELLS} GROUP BY account_id, cohort_day, channel"
         )
+        # Keyed by fan, so that on SQLite the copy in fan order (the order of the table's index) is a walk
+        # rather than a sort inside the write transaction.
+        lifecycle_bulk.create(
+            cursor,
+            _CURSORS,
+            "account_id bigint, openid {text}, last_at {time}, last_event_id bigint, open_since {time},"
+            " open_channel {text}",
+            "account_id, openid",
+        )
         # The period a fan's latest event is in is still open when that event is a follow.
         cursor.execute(
-            f"CREATE TEMPORARY TABLE {_CURSORS} AS"  # noqa: S608
-            " SELECT e.account_id, e.openid, e.wechat_time AS last_at, e.id AS last_event_id,"
-            "  p.opened_at AS open_since, COALESCE(p.channel, '') AS open_channel"
+            f"INSERT INTO {_CURSORS} (account_id, openid, last_at, last_event_id, open_since, open_channel)"  # noqa: S608
+            " SELECT e.account_id, e.openid, e.wechat_time, e.id, p.opened_at, COALESCE(p.channel, '')"
             f" FROM {EVENTS} e LEFT JOIN {PERIODS} p ON p.account_id = e.account_id"
             "  AND p.openid = e.openid AND p.grp = e.grp AND p.closed_at IS NULL"
             " WHERE e.is_last = 1"

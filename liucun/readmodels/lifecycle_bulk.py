@@ -8,13 +8,13 @@ id), the order every lifecycle consumer walks them in. Into EVENTS, per event:
   - nth: its place in the fan's history (1: the first), and is_last (1 for the fan's latest event);
   - after_follow: 1 when the fan's previous event is a follow (0 for the first);
   - follow_no: the fan's follows up to and including it (a follow starts a run that ends at the next one);
-  - grp: the fan's unfollows before it. A follow period (follow_no aside) starts at a follow when the fan
-    is not following (after_follow = 0) and ends at the next unfollow: the period's follows and the
-    unfollow that ends it share one grp, and nothing else does.
-From EVENTS, PERIODS holds every follow period, one row per fan and grp with a follow in it: opened_at,
-open_day and channel of the follow that opened it, and closed_at and close_day of the unfollow that
-ended it (NULL while still following). An unfollow with no period (the fan's first event, or one after
-an unfollow) is in EVENTS only.
+  - grp: the fan's unfollows before it. A follow period starts at a follow when the fan is not following
+    (after_follow = 0) and ends at the next unfollow: the period's follows and the unfollow that ends it
+    share one grp, and nothing else does.
+PERIODS, made from EVENTS when a rebuild asks for it, holds every follow period (one row per fan and grp
+with a follow in it): opened_at, open_day and channel of the follow that opened it, and closed_at and
+close_day of the unfollow that ended it (NULL while still following). An unfollow with no period (the
+fan's first event, or one after an unfollow) is in EVENTS only.
 
 The tables are TEMP tables of this connection. A rebuild stages them in its prepare_bulk and lets go in
 its finish_bulk (release); inside `shared()` they outlive each rebuild, so that several rebuilt in a row
@@ -44,17 +44,18 @@ _TABLES = (EVENTS, PERIODS, _STAGED_FOR)
 _shared: ContextVar[bool] = ContextVar("liucun_lifecycle_bulk_shared", default=False)
 
 
-def stage(last_id: int, tz: ZoneInfo) -> None:
-    """Make EVENTS and PERIODS hold the lifecycle events with id <= last_id, days in `tz` (reads the
-    event store only). Tables staged for the same last_id and zone are kept as they are."""
-    if staged_for() == (last_id, tz.key):
-        return
-    drop()
-    with connection.cursor() as cursor:
-        _stage_events(cursor, last_id, tz)
-        _stage_periods(cursor)
-        cursor.execute(f"CREATE TEMPORARY TABLE {_STAGED_FOR} (last_id bigint, zone text)")
-        cursor.execute(f"INSERT INTO {_STAGED_FOR} (last_id, zone) VALUES (%s, %s)", [last_id, tz.key])  # noqa: S608
+def stage(last_id: int, tz: ZoneInfo, *, periods: bool = False) -> None:
+    """Make EVENTS (and PERIODS, when asked for) hold the lifecycle events with id <= last_id, days in
+    `tz` (reads the event store only). Tables staged for the same last_id and zone are kept as they are."""
+    if staged_for() != (last_id, tz.key):
+        drop()
+        with connection.cursor() as cursor:
+            _stage_events(cursor, last_id, tz)
+            cursor.execute(f"CREATE TEMPORARY TABLE {_STAGED_FOR} (last_id bigint, zone text)")
+            cursor.execute(f"INSERT INTO {_STAGED_FOR} (last_id, zone) VALUES (%s, %s)", [last_id, tz.key])  # noqa: S608
+    if periods and not _exists(PERIODS):
+        with connection.cursor() as cursor:
+            _stage_periods(cursor)
 
 
 def release() -> None:
@@ -138,12 +139,11 @@ def _stage_events(cursor: Any, last_id: int, tz: ZoneInfo) -> None:
         f"INSERT INTO {EVENTS} (account_id, openid, grp, nth, id, kind, wechat_time, day, follow_channel,"  # noqa: S608 (names and expressions are ours)
         " after_follow, is_last, follow_no)"
         " SELECT account_id, openid,"
-        "  COUNT(CASE WHEN kind <> %s THEN 1 END)"
-        "   OVER (fan ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),"
+        "  COUNT(CASE WHEN kind <> %s THEN 1 END) OVER fan - CASE WHEN kind <> %s THEN 1 ELSE 0 END,"
         "  ROW_NUMBER() OVER fan, id, kind, wechat_time, day, follow_channel,"
         "  CASE WHEN LAG(kind) OVER fan = %s THEN 1 ELSE 0 END,"
         "  CASE WHEN LEAD(id) OVER fan IS NULL THEN 1 ELSE 0 END,"
-        "  COUNT(follow_channel) OVER (fan ROWS UNBOUNDED PRECEDING)"
+        "  COUNT(follow_channel) OVER fan"
         " FROM ("
         f"  SELECT e.id, e.account_id, e.openid, e.kind, e.wechat_time, {day} AS day,"
         "   CASE WHEN e.kind = %s THEN"
@@ -151,10 +151,13 @@ def _stage_events(cursor: Any, last_id: int, tz: ZoneInfo) -> None:
         "    ELSE '' END"
         "   END AS follow_channel"
         f"  FROM {scan} WHERE e.id <= %s AND e.kind IN (%s, %s, %s)"
-        " ) t WINDOW fan AS (PARTITION BY account_id, openid ORDER BY wechat_time, id)"
+        # One frame for every function (ranking ones ignore it), so that SQLite makes one pass.
+        " ) t WINDOW fan AS ("
+        "  PARTITION BY account_id, openid ORDER BY wechat_time, id ROWS UNBOUNDED PRECEDING)"
         # On SQLite, the order the keyed table appends in; PostgreSQL's heap has none.
         + ("" if postgres() else " ORDER BY account_id, openid, wechat_time, id"),
         [
+            FOLLOW,
             FOLLOW,
             FOLLOW,
             *day_params,
