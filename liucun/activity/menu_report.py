@@ -5,6 +5,11 @@ every follow period, which at a million fans costs more than the report's budget
 following line of the analytics read model instead (analytics.following). Unique fans over the range
 are exact, summed from the click read model's gap rows (menus.queries.range_fans), not counted distinct
 over one row per fan and day.
+
+The click tables are kept per acquisition channel (the QR scene of the fan's first follow, as for fan
+activity): a report with a channel reads that channel's rows, one without sums every channel's in the
+database (each fan is in one channel, so the sum is the whole account's, unique fans included), in the
+same number of queries however many channels there are.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
@@ -52,15 +57,20 @@ def _clicks(account: OfficialAccount, query: ReportQuery, only_web: bool) -> dic
     for i, b in enumerate(buckets):
         for n in range((b.last - b.first).days + 1):
             index[date.fromordinal(b.first.toordinal() + n)] = i
+    if query.channel is not None:
+        in_range &= Q(channel=query.channel)
+    # Per day and button: one channel's row, or every channel's summed.
+    rows = MenuClickDay.objects.filter(in_range).values("day", "button").annotate(n=Sum("clicks")).order_by()
     totals: Counter[str] = Counter()
     per_bucket: dict[str, list[int]] = {}
-    for day, button, clicks in MenuClickDay.objects.filter(in_range).values_list("day", "button", "clicks"):
+    for row in rows:
+        day, button, clicks = row["day"], row["button"], row["n"] or 0
         totals[button] += clicks
         per_bucket.setdefault(button, [0] * len(buckets))[index[day]] += clicks
-    distinct = range_fans(account.pk, query.start, query.end)
+    distinct = range_fans(account.pk, query.start, query.end, query.channel)
     fans = {b: n for b, n in distinct.buttons.items() if b in totals}
     everyone = (distinct.web if only_web else distinct.any) if totals else 0
-    following = following_lines(account.pk).series([query.end], None)[0]
+    following = following_lines(account.pk).series([query.end], query.channel)[0]
     names = button_names(account.pk)
     return {
         "buckets": buckets,
@@ -71,6 +81,22 @@ def _clicks(account: OfficialAccount, query: ReportQuery, only_web: bool) -> dic
         "following": following,
         "names": names,
     }
+
+
+def _channel_notes() -> list[str]:
+    return [
+        _g(
+            "A fan's channel is the QR code of the first follow Liucun stored for the fan; fans who followed "
+            "without a QR code, or whose follow Liucun never received, have none. A fan who refollowed "
+            "through another QR code still counts under the first, so each fan is in one channel and the "
+            "channels add up to the whole account."
+        ),
+        _g(
+            "With a channel, the rate divides by the fans following through that channel at the end, where "
+            "a fan who unfollowed and came back through another QR code counts under the new one: for such "
+            "fans the two can differ."
+        ),
+    ]
 
 
 def _rate(n: int, following: int) -> float | None:
@@ -130,8 +156,9 @@ def build_menu_clicks(account: OfficialAccount, query: ReportQuery) -> Report:
         notes=[
             _g(
                 "Clicks count every tap; unique fans are exact distinct fans over the whole range. A link "
-                "button is named by its URL. Not broken down by channel."
-            )
+                "button is named by its URL."
+            ),
+            *_channel_notes(),
         ],
         meta={
             "menu_click_rate": rate,
@@ -169,8 +196,9 @@ def build_h5_visits(account: OfficialAccount, query: ReportQuery) -> Report:
         notes=[
             _g(
                 "A visit is a tap on a menu button that opens a web page (WeChat's VIEW event); links inside "
-                "articles and messages are not reported to the account. Not broken down by channel."
-            )
+                "articles and messages are not reported to the account."
+            ),
+            *_channel_notes(),
         ],
         meta={"visiting_fans": data["everyone"], "following_at_end": data["following"]},
     )

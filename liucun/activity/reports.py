@@ -55,11 +55,11 @@ register(
         _("Menu clicks"),
         _(
             "Per menu button: taps, unique fans and the click rate (unique fans / fans following at the "
-            "end of the range); the chart shows taps per day, week or month for the busiest buttons."
+            "end of the range); the chart shows taps per day, week or month for the busiest buttons. By "
+            "channel: the QR code of the fan's first follow."
         ),
         build_menu_clicks,
         columns_doc=MENU_COLUMNS,
-        by_channel=False,
         order=65,
     )
 )
@@ -70,11 +70,11 @@ register(
         _("H5 visits"),
         _(
             "Web pages (H5) opened from the menu: visits and unique fans per URL, and the share of following "
-            "fans who opened each; the chart shows visits per day, week or month."
+            "fans who opened each; the chart shows visits per day, week or month. By channel: the QR code of "
+            "the fan's first follow."
         ),
         build_h5_visits,
         columns_doc=H5_COLUMNS,
-        by_channel=False,
         order=66,
     )
 )
