@@ -31,8 +31,8 @@ from zoneinfo import ZoneInfo
 
 from liucun.events.kinds import FOLLOW, KINDS, MESSAGE_KINDS, Category
 from liucun.menus.clicks import MENU_TAP_KINDS
+from liucun.readmodels.acquisition import acquisition_channel, first_follow
 from liucun.readmodels.consumer import EventRow
-from liucun.readmodels.daily_follows import follow_channel
 
 ACTIVE_CATEGORIES = (Category.MESSAGE, Category.WINDOW_EVENT, Category.FAN_ACTION)
 ACTIVE_KINDS = frozenset(kind.name for kind in KINDS.values() if kind.category in ACTIVE_CATEGORIES)
@@ -81,15 +81,6 @@ PeriodCounts = Counter[tuple[int, str, date, str, str]]
 
 def order_key(event: EventRow) -> tuple[datetime, int]:
     return event.wechat_time, event.id
-
-
-def first_follow(fan_events: Iterable[EventRow]) -> EventRow | None:
-    """The fan's first follow event by (WeChat time, id): the one that names the acquisition channel."""
-    return min((e for e in fan_events if e.kind == FOLLOW), key=order_key, default=None)
-
-
-def acquisition_channel(follow: EventRow | None) -> str:
-    return follow_channel(follow.fields.get("EventKey")) if follow is not None else ""
 
 
 def contribution(fan_events: Iterable[EventRow], tz: ZoneInfo) -> tuple[KindCounts, PeriodCounts]:
