@@ -64,8 +64,8 @@ def _load_rollups(account_id: int, days: list[date], clickers: int, questions: i
         cursor = sql.cursor()
         sql.executemany(
             cursor,
-            "INSERT INTO activity_activitykindday (account_id, day, kind, events, fans) "
-            "VALUES (%s, %s, %s, %s, %s)",
+            "INSERT INTO activity_activitykindday (account_id, day, kind, events, fans, channel) "
+            "VALUES (%s, %s, %s, %s, %s, '')",
             [
                 [account_id, d(day), kind, rng.randint(100, 5000), rng.randint(50, 2000)]
                 for day in days
@@ -76,7 +76,7 @@ def _load_rollups(account_id: int, days: list[date], clickers: int, questions: i
         sql.executemany(
             cursor,
             'INSERT INTO activity_activityperiod (account_id, granularity, start, active, new, "returning", '
-            "resurrecting, dormant) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            "resurrecting, dormant, channel) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, '')",
             [[account_id, g, d(start), 30000, 3000, 20000, 7000, 9000] for g, start in periods],
         )
         sql.executemany(
@@ -89,25 +89,42 @@ def _load_rollups(account_id: int, days: list[date], clickers: int, questions: i
                 for c in range(30)
             ],
         )
+        # Clicking fans spread over 30 QR channels and "" (fans without one).
+        channels = [""] + [f"store_{c:03d}" for c in range(30)]
         sql.executemany(
             cursor,
-            "INSERT INTO menus_menuclickday (account_id, day, button, clicks, fans) "
-            "VALUES (%s, %s, %s, %s, %s)",
-            [[account_id, d(day), b, clickers // 5, clickers // 8] for day in days for b in buttons],
+            "INSERT INTO menus_menuclickday (account_id, day, button, channel, clicks, fans) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            [
+                [account_id, d(day), b, c, clickers // 5 // len(channels), clickers // 8 // len(channels)]
+                for day in days
+                for b in buttons
+                for c in channels
+            ],
         )
         for day in days:
             rows = []
             for openid_n in rng.sample(range(fans), clickers):
-                rows.append([account_id, d(day), buttons[openid_n % len(buttons)], f"oBench{openid_n:07d}"])
+                rows.append(
+                    [
+                        account_id,
+                        d(day),
+                        buttons[openid_n % len(buttons)],
+                        f"oBench{openid_n:07d}",
+                        channels[openid_n % len(channels)],
+                    ]
+                )
             sql.executemany(
                 cursor,
-                "INSERT INTO menus_menuclickfan (account_id, day, button, openid) VALUES (%s, %s, %s, %s)",
+                "INSERT INTO menus_menuclickfan (account_id, day, button, openid, channel)"
+                " VALUES (%s, %s, %s, %s, %s)",
                 rows,
             )
         cursor.close()
         derived = time.perf_counter()
-        derive_shares(account_id)  # the gap rows the menu reports sum (the click consumer keeps them)
-        print(f"  menu click gap rows derived set-based in {time.perf_counter() - derived:.1f} s")
+        # The gap rows the menu reports sum, and every channel's rows (the click consumer keeps them).
+        derive_shares(account_id)
+        print(f"  menu click gap and all-channel rows derived in {time.perf_counter() - derived:.1f} s")
         cursor = sql.cursor()
         measures = []
         for day in days:
@@ -176,6 +193,9 @@ def main() -> None:
         ("menu-clicks", "half", mid_year),
         ("h5-visits", "day", params),
         ("h5-visits", "half", mid_year),
+        ("menu-clicks", "day", {**params, "channel": "store_007"}),
+        ("menu-clicks", "half", {**mid_year, "channel": "store_007"}),
+        ("h5-visits", "day", {**params, "channel": "store_007"}),
         ("service", "day", params),
         ("service", "week", params),
     ]:
@@ -190,7 +210,7 @@ def main() -> None:
         p50, p95, top = _ms(samples[1:])  # the first run warms the caches
         worst = max(worst, p95)
         print(
-            f"  {name:13} {granularity:6} rows {len(report.rows):4}  "
+            f"  {name:13} {granularity:6} {span.get('channel', 'all'):9} rows {len(report.rows):4}  "
             f"p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  max {top:7.1f} ms"
         )
     print(f"  worst p95 {worst:.1f} ms (target 200 ms): {'met' if worst <= 200 else 'NOT met'}")

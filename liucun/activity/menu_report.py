@@ -7,18 +7,18 @@ are exact, summed from the click read model's gap rows (menus.queries.range_fans
 over one row per fan and day.
 
 The click tables are kept per acquisition channel (the QR scene of the fan's first follow, as for fan
-activity): a report with a channel reads that channel's rows, one without sums every channel's in the
-database (each fan is in one channel, so the sum is the whole account's, unique fans included), in the
-same number of queries however many channels there are.
+activity) and for every channel at once: a report with a channel reads that channel's rows, one without
+the all-channel rows (MenuClickDayAll and the gap rows range_fans reads), as many rows as before channels.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
@@ -26,7 +26,7 @@ from liucun.accounts.models import OfficialAccount
 from liucun.analytics.following import following_lines
 from liucun.analytics.periods import ReportQuery
 from liucun.analytics.report import Column, Report
-from liucun.menus.models import MenuClickDay
+from liucun.menus.models import MenuClickDay, MenuClickDayAll
 from liucun.menus.queries import button_names, range_fans
 
 CHART_BUTTONS = 8  # the busiest buttons get their own series; the rest are summed as "other"
@@ -57,14 +57,17 @@ def _clicks(account: OfficialAccount, query: ReportQuery, only_web: bool) -> dic
     for i, b in enumerate(buckets):
         for n in range((b.last - b.first).days + 1):
             index[date.fromordinal(b.first.toordinal() + n)] = i
-    if query.channel is not None:
-        in_range &= Q(channel=query.channel)
-    # Per day and button: one channel's row, or every channel's summed.
-    rows = MenuClickDay.objects.filter(in_range).values("day", "button").annotate(n=Sum("clicks")).order_by()
+    # Per day and button: one channel's row, or the row of every channel.
+    rows: Iterable[tuple[date, str, int]]
+    if query.channel is None:
+        rows = MenuClickDayAll.objects.filter(in_range).values_list("day", "button", "clicks")
+    else:
+        rows = MenuClickDay.objects.filter(in_range, channel=query.channel).values_list(
+            "day", "button", "clicks"
+        )
     totals: Counter[str] = Counter()
     per_bucket: dict[str, list[int]] = {}
-    for row in rows:
-        day, button, clicks = row["day"], row["button"], row["n"] or 0
+    for day, button, clicks in rows:
         totals[button] += clicks
         per_bucket.setdefault(button, [0] * len(buckets))[index[day]] += clicks
     distinct = range_fans(account.pk, query.start, query.end, query.channel)

@@ -3,6 +3,9 @@
 
 A fan's channel is the one of its first follow by (WeChat time, id) (readmodels.acquisition); every row of a
 fan carries it, so the gap and last rows are counted per channel by partitioning per fan as before.
+
+The rows of every channel at once (clicks_all.py) are the per-channel rows grouped without the channel:
+staged from the staged taps, gap and last rows before the write transaction, copied in it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,16 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 
 from liucun.events.kinds import FOLLOW
-from liucun.menus.models import BUTTON_KEY_MAX, NO_PREVIOUS_DAY, MenuClickGap, MenuClickLast
+from liucun.menus import clicks_all
+from liucun.menus.models import (
+    BUTTON_KEY_MAX,
+    NO_PREVIOUS_DAY,
+    MenuClickDayAll,
+    MenuClickGap,
+    MenuClickGapAll,
+    MenuClickLast,
+    MenuClickLastAll,
+)
 from liucun.rawsql import Sql
 from liucun.readmodels.acquisition import follow_channel_sql
 from liucun.readmodels.bulksql import local_day, payload_text
@@ -64,9 +76,9 @@ def _last_select(table: str, where: str) -> str:
 
 
 def derive_shares(account_id: int | None = None) -> None:
-    """Fill MenuClickGap and MenuClickLast from MenuClickFan with set-based SQL (one account, or all):
-    the same rows the consumer keeps incrementally. For rows written straight into MenuClickFan (test
-    fixtures, benchmarks)."""
+    """Fill MenuClickGap and MenuClickLast from MenuClickFan with set-based SQL (one account, or all), and
+    the rows of every channel from those and MenuClickDay: the same rows the consumer keeps incrementally.
+    For rows written straight into MenuClickFan and MenuClickDay (test fixtures, benchmarks)."""
     sql = Sql(connection)
     where = "account_id = %s" if account_id is not None else "1 = 1"
     params = [account_id] * 3 if account_id is not None else []
@@ -76,6 +88,9 @@ def derive_shares(account_id: int | None = None) -> None:
         gaps, lasts = gaps.filter(account_id=account_id), lasts.filter(account_id=account_id)
     gaps.delete()
     lasts.delete()
+    for every in (MenuClickDayAll, MenuClickGapAll, MenuClickLastAll):
+        rows = every.objects.all()
+        (rows.filter(account_id=account_id) if account_id is not None else rows).delete()
     cursor = sql.cursor()
     try:
         sql.execute(
@@ -88,8 +103,29 @@ def derive_shares(account_id: int | None = None) -> None:
             f"INSERT INTO menus_menuclicklast ({LAST_COLUMNS}) {_last_select('menus_menuclickfan', where)}",
             params,
         )
+        tables = ("menus_menuclickday", "SUM(fans)", "menus_menuclickgap", "menus_menuclicklast")
+        for (target, columns, _staged), select in zip(_EVERY, _every_channel(*tables, where), strict=True):
+            sql.execute(cursor, f"INSERT INTO {target} ({columns}) {select}", params[:1])
     finally:
         cursor.close()
+
+
+# The all-channel tables: their columns, and what stages them before a rebuild's write transaction.
+_EVERY = (
+    ("menus_menuclickdayall", clicks_all.DAY_COLUMNS, "liucun_bulk_menu_days_all"),
+    ("menus_menuclickgapall", clicks_all.GAP_COLUMNS, "liucun_bulk_menu_gaps_all"),
+    ("menus_menuclicklastall", clicks_all.LAST_COLUMNS, "liucun_bulk_menu_lasts_all"),
+)
+
+
+def _every_channel(days: str, day_fans: str, gaps: str, lasts: str, where: str) -> list[str]:
+    """The SELECTs of the all-channel tables (in _EVERY's order) from tables of per-channel day, gap and
+    last rows; `day_fans` counts a day row's fans (SUM(fans) of day rows, COUNT(*) of one row a fan)."""
+    return [
+        clicks_all.SUM_DAYS.format(fans=day_fans, table=days, where=where),
+        clicks_all.SUM_GAPS.format(table=gaps, where=where),
+        clicks_all.SUM_LASTS.format(table=lasts, where=where),
+    ]
 
 
 # A set-based rebuild stages, from one scan of the store, one row per fan, day and button with its clicks
@@ -143,6 +179,9 @@ def stage_bulk(last_id: int, tz: ZoneInfo, tap_kinds: Iterable[str]) -> None:
             [date_param(sql)(NO_PREVIOUS_DAY)],
         )
         cursor.execute(f"CREATE TEMPORARY TABLE {_LASTS} AS {_last_select(_TAPS, '1 = 1')}")
+        every = _every_channel(_TAPS, "COUNT(*)", _GAPS, _LASTS, "1 = 1")
+        for (_target, _columns, staged), select in zip(_EVERY, every, strict=True):
+            cursor.execute(f"CREATE TEMPORARY TABLE {staged} AS {select}")
 
 
 def copy_bulk() -> None:
@@ -161,6 +200,8 @@ def copy_bulk() -> None:
         cursor.execute(
             f"INSERT INTO menus_menuclicklast ({LAST_COLUMNS}) SELECT {LAST_COLUMNS} FROM {_LASTS}"  # noqa: S608
         )
+        for target, every_columns, staged in _EVERY:
+            cursor.execute(f"INSERT INTO {target} ({every_columns}) SELECT {every_columns} FROM {staged}")  # noqa: S608
         columns = "account_id, openid, channel, first_follow_at, first_follow_id"
         cursor.execute(
             f"INSERT INTO menus_menuclickfollow ({columns}) SELECT {columns} FROM {_FOLLOWS}"  # noqa: S608
@@ -172,7 +213,7 @@ def drop_bulk() -> None:
     # Qualified, so that only a TEMP table of that name can ever be dropped.
     schema = _temp_schema()
     with connection.cursor() as cursor:
-        for table in (_SCAN, _FOLLOWS, _TAPS, _GAPS, _LASTS):
+        for table in (_SCAN, _FOLLOWS, _TAPS, _GAPS, _LASTS, *(staged for _t, _c, staged in _EVERY)):
             cursor.execute(f"DROP TABLE IF EXISTS {schema}.{table}")
 
 

@@ -219,6 +219,67 @@ class MenuClickLast(models.Model):
         return f"{self.button} last on {self.day}: {self.fans}"
 
 
+class MenuClickDayAll(models.Model):
+    """MenuClickDay with the channel summed out: an account's taps of a day and button by every fan, read
+    whenever no channel is chosen (menus/clicks.py says why a table of its own)."""
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    button = models.CharField(max_length=BUTTON_KEY_MAX)
+    clicks = models.IntegerField(default=0)
+    fans = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day", "button"], name="menuclickdayall_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.button}: {self.clicks} clicks, {self.fans} fans"
+
+
+class MenuClickGapAll(models.Model):
+    """MenuClickGap over every fan, whatever its channel: a fan's gaps between its taps (the rows version 2
+    kept), so an all-channel range reads one row per day, previous day and button, not one per channel."""
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=1, choices=ClickScope.choices)
+    button = models.CharField(max_length=BUTTON_KEY_MAX)
+    day = models.DateField()
+    previous = models.DateField()
+    fans = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "day", "previous", "scope", "button"], name="menuclickgapall_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.button} after {self.previous}: {self.fans}"
+
+
+class MenuClickLastAll(models.Model):
+    """MenuClickLast over every fan, whatever its channel."""
+
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=1, choices=ClickScope.choices)
+    button = models.CharField(max_length=BUTTON_KEY_MAX)
+    day = models.DateField()
+    fans = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "day", "scope", "button"], name="menuclicklastall_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.button} last on {self.day}: {self.fans}"
+
+
 class MenuClickFollow(models.Model):
     """The menu-clicks consumer's cursor of a fan's channel: the fan's first follow event stored (WeChat
     time, id) and its channel, so that a tap is filed without a query and a follow later than the first

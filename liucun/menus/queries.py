@@ -14,7 +14,7 @@ from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from liucun.fans.models import FollowPeriod
-from liucun.menus.models import ButtonName, ClickScope, MenuClickDay
+from liucun.menus.models import ButtonName, ClickScope, MenuClickDayAll
 from liucun.menus.spec import MenuRefused
 
 _REQUEST_CACHE = "_liucun_menu_button_names"
@@ -69,21 +69,24 @@ class RangeFans:
     web: int
 
 
+# {last}, {gap}: one channel's tables (and {channel} its condition), or every channel's at once.
 _FANS_SINCE = (
-    "SELECT scope, button, SUM(fans) FROM menus_menuclicklast WHERE account_id = %s AND day >= %s{channel} "
+    "SELECT scope, button, SUM(fans) FROM {last} WHERE account_id = %s AND day >= %s{channel} "
     "GROUP BY scope, button UNION ALL "
-    "SELECT scope, button, -SUM(fans) FROM menus_menuclickgap WHERE account_id = %s AND day > %s "
+    "SELECT scope, button, -SUM(fans) FROM {gap} WHERE account_id = %s AND day > %s "
     "AND previous < %s{channel} GROUP BY scope, button"
 )
 _FANS_WITHIN = (
-    "SELECT scope, button, SUM(fans) FROM menus_menuclickgap WHERE account_id = %s AND day >= %s "
+    "SELECT scope, button, SUM(fans) FROM {gap} WHERE account_id = %s AND day >= %s "
     "AND day <= %s AND previous < %s{channel} GROUP BY scope, button"
 )
+_EVERY_CHANNEL = {"last": "menus_menuclicklastall", "gap": "menus_menuclickgapall", "channel": ""}
+_ONE_CHANNEL = {"last": "menus_menuclicklast", "gap": "menus_menuclickgap", "channel": " AND channel = %s"}
 
 
 def range_fans(account_id: int, start: date, end: date, channel: str | None = None) -> RangeFans:
     """Exact distinct tapping fans over [start, end], from MenuClickGap and MenuClickLast (menus/clicks.py),
-    of one channel, or of every channel (None: each fan is in one, so their rows add up).
+    of one channel, or of every channel (None: from the rows kept for every channel at once).
 
     A fan tapped in the range when it has a tap on some day in it whose previous tap (on that button, or
     any) is before `start`: one MenuClickGap row per such first tap, so summing the range's rows counts
@@ -94,12 +97,12 @@ def range_fans(account_id: int, start: date, end: date, channel: str | None = No
     """
     # Django's cursor, not the driver's, so the query is counted like any other page query.
     d = (lambda day: day) if connection.vendor == "postgresql" else (lambda day: day.isoformat())
-    in_channel, channel_params = ("", []) if channel is None else (" AND channel = %s", [channel])
+    tables, channel_params = (_EVERY_CHANNEL, []) if channel is None else (_ONE_CHANNEL, [channel])
     if (today() - end).days < (end - start).days + 1:
-        statement = _FANS_SINCE.format(channel=in_channel)
+        statement = _FANS_SINCE.format(**tables)
         params = [account_id, d(start), *channel_params, account_id, d(end), d(start), *channel_params]
     else:
-        statement = _FANS_WITHIN.format(channel=in_channel)
+        statement = _FANS_WITHIN.format(**tables)
         params = [account_id, d(start), d(end), d(start), *channel_params]
     counts: Counter[tuple[str, str]] = Counter()
     with connection.cursor() as cursor:
@@ -115,12 +118,13 @@ def range_fans(account_id: int, start: date, end: date, channel: str | None = No
 
 def menu_stats(account_id: int, start: date, end: date) -> MenuStats:
     """Clicks and unique fans per button over [start, end] (days in the site's time zone), and the menu
-    click rate: distinct clicking fans / fans following at the end of `end`; of every channel."""
+    click rate: distinct clicking fans / fans following at the end of `end`; of every channel (the rows
+    kept for every channel at once)."""
     in_period = Q(account_id=account_id, day__gte=start, day__lte=end)
     names = button_names(account_id)
     totals = {
         row["button"]: row
-        for row in MenuClickDay.objects.filter(in_period)
+        for row in MenuClickDayAll.objects.filter(in_period)
         .values("button")
         .annotate(clicks_sum=Sum("clicks"), fan_days=Sum("fans"))
     }
@@ -142,12 +146,10 @@ def menu_stats(account_id: int, start: date, end: date) -> MenuStats:
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     index = {d: i for i, d in enumerate(days)}
     daily: dict[str, list[int]] = {s.button: [0] * len(days) for s in buttons}
-    # Every channel's rows of a day and button, summed by the database.
-    per_day = (
-        MenuClickDay.objects.filter(in_period).values("day", "button").annotate(n=Sum("clicks")).order_by()
-    )
-    for row in per_day:
-        daily[row["button"]][index[row["day"]]] = row["n"] or 0
+    for day, button, clicks in MenuClickDayAll.objects.filter(in_period).values_list(
+        "day", "button", "clicks"
+    ):
+        daily[button][index[day]] = clicks
     return MenuStats(start, end, buttons, days, daily, fans.any, following_at(account_id, end))
 
 

@@ -71,12 +71,13 @@ def populate(account: OfficialAccount, fans: list[Fan]) -> dict[str, Any]:
         for day in days
         for button in ("MENU_POINTS", "https://shop.example.cn/")
     )
-    derive_shares(account.pk)  # what the click consumer keeps alongside MenuClickFan
     MenuClickDay.objects.bulk_create(
         MenuClickDay(account=account, day=day, button=button, clicks=len(fans) * 2, fans=len(fans))
         for day in days
         for button in ("MENU_POINTS", "https://shop.example.cn/", f"KEY_{len(fans)}")
     )
+    # What the click consumer keeps alongside MenuClickFan and MenuClickDay: gap rows, every channel's rows.
+    derive_shares(account.pk)
     return {"draft_id": drafts[0].pk, "published_id": published[0].pk, "menu_id": conditional[0]["menu_id"]}
 
 

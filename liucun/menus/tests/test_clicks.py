@@ -1,6 +1,7 @@
 """The menu-clicks read model: exact against a brute-force count of a random history, per acquisition
-channel too (follows through QR codes arriving in any order), the same rows after a rebuild from zero
-(replayed and set-based), and the period figures (unique fans, click rate) from those rows."""
+channel too (follows through QR codes arriving in any order) and for every channel at once (a brute force
+over every tap, whatever its fan's channel), the same rows after a rebuild from zero (replayed and
+set-based), and the period figures (unique fans, click rate) from those rows."""
 
 from __future__ import annotations
 
@@ -16,7 +17,17 @@ from liucun.events.models import Event, EventSource
 from liucun.fans.models import Fan, FollowPeriod
 from liucun.menus import queries
 from liucun.menus.clicks import MENU_TAP_KINDS, MenuClicksConsumer, derive_shares, is_web
-from liucun.menus.models import MenuClickDay, MenuClickFan, MenuClickFollow, MenuClickGap, MenuClickLast
+from liucun.menus.models import (
+    NO_PREVIOUS_DAY,
+    MenuClickDay,
+    MenuClickDayAll,
+    MenuClickFan,
+    MenuClickFollow,
+    MenuClickGap,
+    MenuClickGapAll,
+    MenuClickLast,
+    MenuClickLastAll,
+)
 from liucun.menus.queries import RangeFans, following_at, menu_stats, range_fans
 from liucun.readmodels import runner
 from liucun.testing.factories import make_account
@@ -92,6 +103,48 @@ def _brute_force(events: list[Event]) -> list[tuple[int, date, str, str, int, in
     return sorted((*row, n, len(fans[row])) for row, n in clicks.items())
 
 
+def _brute_every(events: list[Event]) -> list[list[tuple[object, ...]]]:
+    """The all-channel day, gap and last rows from every tap, channels never looked at: per fan, its days
+    per button, for any button and for any web page, each day after the previous one (or NO_PREVIOUS_DAY)
+    and the last one."""
+    clicks: Counter[tuple[int, date, str]] = Counter()
+    fans: dict[tuple[int, date, str], set[str]] = {}
+    days: dict[tuple[int, str, str, str], set[date]] = {}  # account, scope, button, openid
+    for e in events:
+        key = e.payload.get("EventKey", "")
+        if e.kind not in MENU_TAP_KINDS or not key:
+            continue
+        day = e.wechat_time.astimezone(SHANGHAI).date()
+        clicks[e.account_id, day, key] += 1
+        fans.setdefault((e.account_id, day, key), set()).add(e.openid)
+        groups = [("b", key), ("a", "")] + ([("w", "")] if is_web(key) else [])
+        for scope, button in groups:
+            days.setdefault((e.account_id, scope, button, e.openid), set()).add(day)
+    gaps: Counter[tuple[object, ...]] = Counter()
+    lasts: Counter[tuple[object, ...]] = Counter()
+    for (account_id, scope, button, _openid), tapped in days.items():
+        ordered = sorted(tapped)
+        for previous, day in zip([NO_PREVIOUS_DAY, *ordered], ordered, strict=False):
+            gaps[account_id, scope, button, day, previous] += 1
+        lasts[account_id, scope, button, ordered[-1]] += 1
+    return [
+        sorted((*k, n, len(fans[k])) for k, n in clicks.items()),
+        sorted((*k, n) for k, n in gaps.items()),
+        sorted((*k, n) for k, n in lasts.items()),
+    ]
+
+
+def _every_rows() -> list[list[tuple[object, ...]]]:
+    """MenuClickDayAll, MenuClickGapAll and MenuClickLastAll, in _brute_every's shape."""
+    return [
+        sorted(MenuClickDayAll.objects.values_list("account_id", "day", "button", "clicks", "fans")),
+        sorted(
+            MenuClickGapAll.objects.values_list("account_id", "scope", "button", "day", "previous", "fans")
+        ),
+        sorted(MenuClickLastAll.objects.values_list("account_id", "scope", "button", "day", "fans")),
+    ]
+
+
 def _table() -> list[tuple[int, date, str, str, int, int]]:
     return sorted(
         MenuClickDay.objects.values_list("account_id", "day", "button", "channel", "clicks", "fans")
@@ -120,11 +173,13 @@ def test_rows_equal_a_brute_force_count_incrementally_and_after_a_rebuild() -> N
         Event.objects.bulk_create(events[start : start + 150])
         runner.run(consumer, batch=37)
     assert _table() == expected
+    assert _every_rows() == _brute_every(events)
     fan_rows = _fan_rows()
     assert len(fan_rows) == sum(n for *_k, n in expected)
     runner.rebuild(consumer)
     assert _table() == expected
     assert _fan_rows() == fan_rows
+    assert _every_rows() == _brute_every(events)
 
 
 def _brute_range(
@@ -190,17 +245,21 @@ def test_range_fans_are_exact_for_every_range_incrementally_replayed_and_set_bas
             runner.run(consumer, batch=rng.randint(5, 60))
 
     def tables() -> list[list[tuple[object, ...]]]:
-        return [_table(), _fan_rows(), *_shares(), _follow_rows()]
+        return [_table(), _fan_rows(), *_shares(), _follow_rows(), *_every_rows()]
+
+    every = _brute_every(events)
+    assert every[1] and every[2]
 
     feed(len(events) * 2 // 3)
     assert runner.rebuild(consumer).bulk is not None  # set-based, then more taps, many backdated
     feed(len(events))
     check()
     assert _table() == _brute_force(events)
+    assert _every_rows() == every  # the rows of every channel: version 2's, however the fans moved
     incremental = tables()
     first = _channels(events)
     assert {(a, o): c for a, o, c, _at, _id in incremental[4]} == first
-    assert all(n > 0 for *_k, n in incremental[2] + incremental[3])  # no row left at zero
+    assert all(n > 0 for *_k, n in incremental[2] + incremental[3] + incremental[6] + incremental[7])
     assert runner.rebuild(consumer, bulk=False).bulk is None  # replayed
     assert tables() == incremental
     assert runner.rebuild(consumer).bulk is not None
@@ -209,6 +268,7 @@ def test_range_fans_are_exact_for_every_range_incrementally_replayed_and_set_bas
     assert tables() == incremental
     derive_shares(accounts[0])
     assert tables() == incremental
+    assert _every_rows() == every
     check()
 
 
@@ -227,8 +287,11 @@ def test_a_late_first_follow_and_an_earlier_follow_move_the_fans_whole_share() -
     arrive("o1", "event.view", monday + timedelta(days=1), "https://x.test/a")
     arrive("o2", "event.click", monday, "K1")  # o2 never follows: stays in ""
     assert range_fans(account_id, monday.date(), monday.date(), "") == RangeFans({"K1": 2}, 2, 0)
-    # o1's first follow arrives after its taps: the whole share moves to "poster".
+    every = _every_rows()
+    # o1's first follow arrives after its taps: the whole share moves to "poster", and the rows of every
+    # channel stay as they were.
     arrive("o1", FOLLOW, monday - timedelta(days=1), "qrscene_poster")
+    assert _every_rows() == every
     assert sorted(MenuClickDay.objects.values_list("channel", "button", "clicks", "fans")) == [
         ("", "K1", 1, 1),
         ("poster", "K1", 2, 1),
@@ -238,6 +301,7 @@ def test_a_late_first_follow_and_an_earlier_follow_move_the_fans_whole_share() -
     arrive("o1", FOLLOW, monday - timedelta(days=2), "qrscene_store")
     arrive("o1", FOLLOW, monday - timedelta(days=2), "qrscene_other")
     arrive("o1", FOLLOW, monday + timedelta(days=5), "qrscene_other")
+    assert _every_rows() == every
     arrive("o1", "event.click", monday + timedelta(days=1), "K1")
     assert sorted(MenuClickDay.objects.values_list("channel", "day", "button", "clicks", "fans")) == [
         ("", date(2026, 3, 2), "K1", 1, 1),
@@ -252,10 +316,10 @@ def test_a_late_first_follow_and_an_earlier_follow_move_the_fans_whole_share() -
     assert range_fans(account_id, *week) == RangeFans({"K1": 2, "https://x.test/a": 1}, 2, 1)
     assert not MenuClickGap.objects.filter(channel="poster").exists()  # nothing left at zero
     assert not MenuClickLast.objects.filter(channel="poster").exists()
-    incremental = (_table(), _fan_rows(), *_shares(), _follow_rows())
+    incremental = (_table(), _fan_rows(), *_shares(), _follow_rows(), *_every_rows())
     for bulk in (False, True):
         runner.rebuild(consumer, bulk=bulk)
-        assert (_table(), _fan_rows(), *_shares(), _follow_rows()) == incremental
+        assert (_table(), _fan_rows(), *_shares(), _follow_rows(), *_every_rows()) == incremental
 
 
 def test_period_stats_and_click_rate_are_exact() -> None:
