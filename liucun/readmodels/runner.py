@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +23,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Max
 
 from liucun.events.models import Event
+from liucun.readmodels import lifecycle_bulk
 from liucun.readmodels.consumer import Consumer, event_rows
 from liucun.readmodels.lease import LEASE, NotClaimed, claim, lease_renewed, release, worker_id
 from liucun.readmodels.models import ConsumerState
@@ -134,13 +136,22 @@ def rebuild(
     return result
 
 
+def together() -> AbstractContextManager[None]:
+    """Around several consumers' runs or rebuilds: what their set-based rebuilds stage from the event store
+    (the lifecycle events: daily follows, following, follow-stays) is scanned once and shared while the
+    block lasts, as long as they fill to the same watermark (no event came in between); else each stages
+    its own, as alone."""
+    return lifecycle_bulk.shared()
+
+
 def run_all(*, budget: timedelta | None = None) -> list[RunResult]:
     results = []
-    for consumer in consumers():
-        try:
-            results.append(run(consumer, budget=budget))
-        except NotClaimed:
-            log.info("read model %s is being run by another worker", consumer.name)
+    with together():
+        for consumer in consumers():
+            try:
+                results.append(run(consumer, budget=budget))
+            except NotClaimed:
+                log.info("read model %s is being run by another worker", consumer.name)
     return results
 
 

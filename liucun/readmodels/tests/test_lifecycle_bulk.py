@@ -4,12 +4,14 @@ staged once for rebuilds in a row inside shared(), and gone after."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.models import Max
 from hypothesis import HealthCheck, given, settings
@@ -199,3 +201,23 @@ def _every_table() -> tuple[list[tuple], ...]:
         sorted(FollowingChange.objects.values_list("account_id", "day", "channel", "gained", "lost")),
         sorted(CohortStays.objects.values_list("account_id", "cohort_day", "channel", "fans", "gone_2")),
     )
+
+
+def test_rebuilding_every_read_model_scans_the_lifecycle_events_once(monkeypatch) -> None:
+    account = make_account()
+    add_event(account, "o1", FOLLOW, BASE, "poster")
+    add_event(account, "o1", UNFOLLOW, BASE + timedelta(days=2))
+    scans: list[int] = []
+    real = lifecycle_bulk._stage_events
+
+    def counted(cursor: Any, last_id: int, tz: ZoneInfo) -> None:
+        scans.append(last_id)
+        real(cursor, last_id, tz)
+
+    monkeypatch.setattr(lifecycle_bulk, "_stage_events", counted)
+    call_command("readmodels", "rebuild", stdout=io.StringIO())
+    assert len(scans) == 1  # daily follows, following and follow-stays: one scan
+    assert lifecycle_bulk.staged_for() is None
+    scans.clear()
+    runner.run_all()  # the worker's run: nothing far behind, nothing staged
+    assert scans == []

@@ -62,26 +62,28 @@ class Command(BaseCommand):
                     + _CATCH_UP_NOTES[str(row["catch_up"])]
                 )
             return
-        for consumer in selected:
-            try:
-                if action == "rebuild":
-                    result = runner.rebuild(consumer, batch=batch, bulk=not options["replay"])
-                else:
-                    result = runner.run(consumer, batch=batch)
-            except runner.NotClaimed:
-                raise CommandError(
-                    f"{consumer.name} is being run by another worker; try again later"
-                ) from None
-            filled = (
-                ("far behind: rebuilt set-based instead of replayed, " if result.far_behind else "")
-                + f"filled set-based up to event {result.bulk.upto} in {result.bulk.seconds:.1f} s "
-                f"({result.bulk.write_seconds:.1f} s of it writing), then "
-                if result.bulk
-                else ""
-            )
-            self.stdout.write(
-                f"{result.name}: {filled}{result.events} events in {result.batches} batches, "
-                f"now at event {result.watermark}"
-                + (" (rebuilt)" if result.rebuilt else "")
-                + (" (waiting for a gap in the event ids to settle)" if result.waiting_on_gap else "")
-            )
+        with runner.together():
+            for consumer in selected:
+                self._one(consumer, action, batch, replay=options["replay"])
+
+    def _one(self, consumer: Consumer, action: str, batch: int, *, replay: bool) -> None:
+        try:
+            if action == "rebuild":
+                result = runner.rebuild(consumer, batch=batch, bulk=not replay)
+            else:
+                result = runner.run(consumer, batch=batch)
+        except runner.NotClaimed:
+            raise CommandError(f"{consumer.name} is being run by another worker; try again later") from None
+        filled = (
+            ("far behind: rebuilt set-based instead of replayed, " if result.far_behind else "")
+            + f"filled set-based up to event {result.bulk.upto} in {result.bulk.seconds:.1f} s "
+            f"({result.bulk.write_seconds:.1f} s of it writing), then "
+            if result.bulk
+            else ""
+        )
+        self.stdout.write(
+            f"{result.name}: {filled}{result.events} events in {result.batches} batches, "
+            f"now at event {result.watermark}"
+            + (" (rebuilt)" if result.rebuilt else "")
+            + (" (waiting for a gap in the event ids to settle)" if result.waiting_on_gap else "")
+        )
