@@ -7,11 +7,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from liucun.readmodels import pace, runner
+from liucun.readmodels.consumer import Consumer
 from liucun.readmodels.registry import UnknownConsumer, consumer_named, consumers
 
 # What the next run does with a consumer far behind (pace.far_behind, pace.Pace).
 _CATCH_UP_NOTES = {
-    "set-based": ", far behind: the next run rebuilds it set-based",
+    "set-based": (
+        ", far behind: the next run rebuilds it set-based (replays it while callbacks come in on SQLite)"
+    ),
     "replay": ", far behind: the next run replays it, in large batches while no callback waits",
     "": "",
 }
