@@ -60,10 +60,12 @@ def serial_ids() -> bool:
 # past the highest *completed* transaction, not the next to be assigned: a transaction that took an id
 # and is still running may be at or above it. Both come from pg_stat_activity's backend_xid instead,
 # which has no epoch: it is widened to 64 bits next to the snapshot's xmax (running ids are always within
-# 2^31 of each other).
+# 2^31 of each other). The reader's own transaction is left out: its rows are visible to it, so it never
+# holds a gap it sees (a reader inside a transaction that wrote would otherwise wait for itself).
 _HORIZON = (
     "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint, datname = current_database(),"
-    " backend_xid::text::bigint FROM pg_stat_activity WHERE backend_xid IS NOT NULL"
+    " backend_xid::text::bigint FROM pg_stat_activity"
+    " WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
 )
 _XID_SPACE = 1 << 32
 
