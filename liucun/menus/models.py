@@ -151,8 +151,11 @@ class MenuClickFan(models.Model):
                 fields=["account", "day", "button", "openid"], name="menuclickfan_unique"
             ),
         ]
-        # A fan's taps, read back when it taps again: where its new day falls among its others.
-        indexes = [models.Index(fields=["account", "openid", "day"], name="menuclickfan_fan")]
+        # A fan's taps, read back when it taps again: where its new day falls among its others. Covering
+        # (button too): SQLite prefers a covering index to one it must look rows up through, and with
+        # (account, openid, day) it walked all of the account's rows through the unique index instead
+        # (0.62 s against 0.04 s for 500 fans at 200,000 fans).
+        indexes = [models.Index(fields=["account", "openid", "day", "button"], name="menuclickfan_fan")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.button} {self.openid}"
