@@ -5,7 +5,6 @@ earlier follows) fed in random slices with both kinds of rebuild in between."""
 
 from __future__ import annotations
 
-import itertools
 import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -25,8 +24,7 @@ from liucun.events.kinds import FOLLOW, UNFOLLOW
 from liucun.events.models import Event
 from liucun.rawsql import Sql
 from liucun.readmodels import runner
-from liucun.readmodels.models import ConsumerState
-from liucun.readmodels.tests.support import add_event, wipe_events
+from liucun.readmodels.tests.support import add_event, runs_then_fill_then_more
 from liucun.testing.factories import make_account
 
 pytestmark = pytest.mark.django_db
@@ -224,32 +222,17 @@ def _add(accounts: list, account_i: int, fan: int, kind: str, minute: int) -> No
 def test_set_based_rebuilds_equal_replays_and_incremental_runs_carry_on_from_them(
     accounts, history, runs, cuts, later
 ) -> None:
-    wipe_events()
-    runner.rebuild(ActivityConsumer())  # empty tables and a watermark at zero for this example
-    ConsumerState.objects.all().delete()
-    bounds = sorted({0, len(history), *(min(c, len(history)) for c in cuts)})
-    slices = [history[a:b] for a, b in itertools.pairwise(bounds)] or [[]]
-    for i, events in enumerate(slices):
-        for event in events:
-            _add(accounts, *event)
-        batch, batches, rebuild_first = runs[i % len(runs)]
-        if rebuild_first:
-            runner.rebuild(ActivityConsumer(), batch=batch, bulk=rebuild_first == "bulk")
-        # A fresh consumer object each time: nothing may live in memory between runs.
-        runner.run(ActivityConsumer(), batch=batch, max_batches=batches or None)
-    runner.run(ActivityConsumer())
-    incremental = every_row()
-    assert incremental[:2] == brute_force(SHANGHAI)
+    def equal_to_a_brute_force(rows: tuple) -> None:
+        assert rows[:2] == brute_force(SHANGHAI)
 
-    expected, filled = _replayed_then_filled()
-    assert filled == expected == incremental
-
-    # More events after the set-based fill, in any order of time (some older than what is counted).
-    for event in later:
-        _add(accounts, *event)
-    runner.run(ActivityConsumer(), batch=3)
-    carried_on = every_row()
-    replayed = runner.rebuild(ActivityConsumer(), bulk=False)
-    assert replayed.bulk is None
-    assert carried_on == every_row()
-    assert carried_on[:2] == brute_force(SHANGHAI)
+    runs_then_fill_then_more(
+        ActivityConsumer,
+        lambda event: _add(accounts, *event),
+        every_row,
+        _replayed_then_filled,
+        history=history,
+        runs=runs,
+        cuts=cuts,
+        later=later,
+        check=equal_to_a_brute_force,
+    )

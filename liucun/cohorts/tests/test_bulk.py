@@ -5,7 +5,6 @@ kinds of rebuild between."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,8 +21,7 @@ from liucun.events.kinds import FOLLOW, UNFOLLOW, UNFOLLOW_RECONCILED
 from liucun.events.models import Event
 from liucun.rawsql import Sql
 from liucun.readmodels import runner
-from liucun.readmodels.models import ConsumerState
-from liucun.readmodels.tests.support import add_event, wipe_events
+from liucun.readmodels.tests.support import add_event, runs_then_fill_then_more
 from liucun.testing.factories import make_account
 
 pytestmark = pytest.mark.django_db
@@ -189,30 +187,13 @@ def _add(accounts: list, account_i: int, fan: int, kind: str, minute: int, micro
 def test_set_based_rebuilds_equal_replays_and_incremental_runs_carry_on_from_them(
     accounts, history, runs, cuts, later
 ) -> None:
-    wipe_events()
-    runner.rebuild(StaysConsumer())  # empty tables and a watermark at zero for this example
-    ConsumerState.objects.all().delete()
-    bounds = sorted({0, len(history), *(min(c, len(history)) for c in cuts)})
-    slices = [history[a:b] for a, b in itertools.pairwise(bounds)] or [[]]
-    for i, events in enumerate(slices):
-        for event in events:
-            _add(accounts, *event)
-        batch, batches, rebuild_first = runs[i % len(runs)]
-        if rebuild_first:
-            runner.rebuild(StaysConsumer(), batch=batch, bulk=rebuild_first == "bulk")
-        # A fresh consumer object each time: nothing may live in memory between runs.
-        runner.run(StaysConsumer(), batch=batch, max_batches=batches or None)
-    runner.run(StaysConsumer())
-    incremental = every_row()
-
-    expected, filled = replayed_then_filled()
-    assert filled == expected == incremental
-
-    # More events after the set-based fill, in any order of time (some older than what is counted).
-    for event in later:
-        _add(accounts, *event)
-    runner.run(StaysConsumer(), batch=3)
-    carried_on = every_row()
-    replayed = runner.rebuild(StaysConsumer(), bulk=False)
-    assert replayed.bulk is None
-    assert carried_on == every_row()
+    runs_then_fill_then_more(
+        StaysConsumer,
+        lambda event: _add(accounts, *event),
+        every_row,
+        replayed_then_filled,
+        history=history,
+        runs=runs,
+        cuts=cuts,
+        later=later,
+    )
