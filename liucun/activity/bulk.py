@@ -36,10 +36,10 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 
 from liucun.activity.bulk_day import day_of
-from liucun.activity.bulk_tables import accumulate, analyze, create, fans_first, postgres
+from liucun.activity.bulk_tables import accumulate, fans_first
 from liucun.activity.definitions import ACTIVE_KINDS, PERIODS
 from liucun.events.kinds import FOLLOW
-from liucun.readmodels.bulksql import payload_text
+from liucun.readmodels.bulksql import analyze_temp, payload_text, postgres, temp_table
 from liucun.wechat.messages import QR_SCENE_PREFIX
 
 _EVENTS = "liucun_bulk_activity_events"
@@ -136,7 +136,7 @@ def _stage_events(cursor: Any, last_id: int, tz: ZoneInfo) -> None:
         f" THEN substr({scene}, {prefix + 1}) ELSE '' END END"
     )
     key = "account_id, openid, kind, day, wechat_time, id"
-    create(
+    temp_table(
         cursor,
         _EVENTS,
         "account_id bigint, openid {text}, kind {text}, day {date}, wechat_time {time}, id bigint,"
@@ -154,13 +154,13 @@ def _stage_events(cursor: Any, last_id: int, tz: ZoneInfo) -> None:
         f" FROM {scan} WHERE e.id <= %s AND e.kind IN ({', '.join(['%s'] * len(kinds))})) t{order}",
         [*day_params, FOLLOW, QR_SCENE_PREFIX, last_id, *kinds],
     )
-    analyze(cursor, _EVENTS)
+    analyze_temp(cursor, _EVENTS)
 
 
 def _stage_channels(cursor: Any) -> None:
     """Per fan that followed: the channel, WeChat time and id of the fan's first follow. Every later step
     reads only interactions from the staged events (kind <> follow)."""
-    create(
+    temp_table(
         cursor,
         _CHANNELS,
         "account_id bigint, openid {text}, channel {text}, first_at {time}, first_id bigint",
@@ -174,7 +174,7 @@ def _stage_channels(cursor: Any) -> None:
         ") t WHERE nth = 1",
         [FOLLOW],
     )
-    analyze(cursor, _CHANNELS)
+    analyze_temp(cursor, _CHANNELS)
 
 
 def _per_fan(columns: str, table: str, *, more: str = "", group: str | None = None) -> str:
@@ -200,7 +200,7 @@ def _per_fan(columns: str, table: str, *, more: str = "", group: str | None = No
 
 
 def _stage_kind_days(cursor: Any) -> None:
-    create(
+    temp_table(
         cursor,
         _KIND_DAYS,
         "account_id bigint, day {date}, kind {text}, channel {text}, events bigint, fans bigint",
@@ -222,7 +222,7 @@ def _stage_cursors(cursor: Any) -> None:
     """Per fan: the latest interaction by (WeChat time, id), and `json.dumps({kind: latest day of that
     kind}, sort_keys=True)` as the replay writes it: a member per kind in sort_keys' order, its text up to
     the day made by json.dumps itself, the members joined with json.dumps' separator."""
-    create(
+    temp_table(
         cursor,
         _FAN_KINDS,
         "account_id bigint, openid {text}, kind {text}, latest {date}",
@@ -238,16 +238,16 @@ def _stage_cursors(cursor: Any) -> None:
         f"COALESCE(CAST(%s AS text) || {_day_text('MAX(CASE WHEN kind = %s THEN latest END)')} || '\"', '')"
     )
     params = [p for kind in kinds for p in (", " + json.dumps({kind: ""})[1:-2], kind)]
-    create(cursor, _KIND_JSON, "account_id bigint, openid {text}, kind_days text", "account_id, openid")
+    temp_table(cursor, _KIND_JSON, "account_id bigint, openid {text}, kind_days text", "account_id, openid")
     cursor.execute(
         f"INSERT INTO {_KIND_JSON} SELECT account_id, openid,"  # noqa: S608
         f" '{{' || substr({' || '.join([member] * len(kinds))}, 3) || '}}' FROM {_FAN_KINDS}"
         " GROUP BY account_id, openid",
         params,
     )
-    analyze(cursor, _KIND_JSON)
+    analyze_temp(cursor, _KIND_JSON)
     # Per fan who interacted, with the fan's channel ("" without a follow) and first follow.
-    create(
+    temp_table(
         cursor,
         _LATEST,
         "account_id bigint, openid {text}, last_day {date}, last_at {time}, kind_days text, channel {text},"
@@ -263,20 +263,20 @@ def _stage_cursors(cursor: Any) -> None:
         f" LEFT JOIN {_CHANNELS} c ON c.account_id = t.account_id AND c.openid = t.openid",
         [FOLLOW],
     )
-    analyze(cursor, _LATEST)
+    analyze_temp(cursor, _LATEST)
     # The channel of every fan who interacted, for the counts: what _per_fan joins. On SQLite a table with
     # a unique key of non-null columns: only through such an index does SQLite see that walking the fans
     # and each fan's rows in key order gives the rows in the order of a GROUP BY the fan and the rest of
     # the key (a WITHOUT ROWID table's key, oddly, is not enough), so that such a GROUP BY never sorts.
     if postgres():
-        create(cursor, _FANS, "account_id bigint, openid {text}, channel {text}", "account_id, openid")
+        temp_table(cursor, _FANS, "account_id bigint, openid {text}, channel {text}", "account_id, openid")
     else:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {_FANS} (account_id bigint NOT NULL, openid text NOT NULL, channel text,"
             " UNIQUE (account_id, openid))"
         )
     cursor.execute(f"INSERT INTO {_FANS} SELECT account_id, openid, channel FROM {_LATEST}")  # noqa: S608
-    analyze(cursor, _FANS)
+    analyze_temp(cursor, _FANS)
     # The latest interaction is on the fan's latest day, at its latest time; of several at that very
     # time, the one with the highest id. Fans who only followed get a cursor too (their channel).
     # (On SQLite, CROSS JOIN keeps the fans outside: a lookup per fan, not per event.)
@@ -314,19 +314,19 @@ def _stage_calendar(cursor: Any) -> None:
                 period = after(period)
         numbers[granularity] = numbered
     columns = [column for _table, column in _FAN_PERIODS.values()]
-    create(cursor, _CALENDAR, "day {date}, " + ", ".join(f"{c} bigint" for c in columns), "day")
+    temp_table(cursor, _CALENDAR, "day {date}, " + ", ".join(f"{c} bigint" for c in columns), "day")
     cursor.executemany(
         f"INSERT INTO {_CALENDAR} (day, {', '.join(columns)})"  # noqa: S608
         f" VALUES (%s, {', '.join(['%s'] * len(columns))})",
         [(value, *(numbers[g][PERIODS[g][0](day)] for g in _FAN_PERIODS)) for value, day in days.items()],
     )
-    analyze(cursor, _CALENDAR)
-    create(cursor, _STARTS, "granularity {text}, seq bigint, start {date}", "granularity, seq")
+    analyze_temp(cursor, _CALENDAR)
+    temp_table(cursor, _STARTS, "granularity {text}, seq bigint, start {date}", "granularity, seq")
     cursor.executemany(f"INSERT INTO {_STARTS} (granularity, seq, start) VALUES (%s, %s, %s)", starts)  # noqa: S608
 
 
 def _stage_fan_days(cursor: Any) -> None:
-    create(
+    temp_table(
         cursor,
         _FAN_DAYS,
         "account_id bigint, openid {text}, seq bigint, w_seq bigint, m_seq bigint",
@@ -341,14 +341,16 @@ def _stage_fan_days(cursor: Any) -> None:
         f" JOIN {_CALENDAR} c ON c.day = e.day WHERE e.kind <> %s",
         params=[FOLLOW],
     )
-    analyze(cursor, _FAN_DAYS)
+    analyze_temp(cursor, _FAN_DAYS)
 
 
 def _stage_periods(cursor: Any) -> None:
     """Per account, granularity and period start: active, new, returning, resurrecting and dormant."""
     for table, column in _FAN_PERIODS.values():
         if table != _FAN_DAYS:
-            create(cursor, table, "account_id bigint, openid {text}, seq bigint", "account_id, openid, seq")
+            temp_table(
+                cursor, table, "account_id bigint, openid {text}, seq bigint", "account_id, openid, seq"
+            )
             # A fan's days are read in order, so its weeks and months come in the table's order too.
             accumulate(
                 cursor,
@@ -357,8 +359,8 @@ def _stage_periods(cursor: Any) -> None:
                 values=[],
                 source=f"SELECT account_id, openid, {column} AS seq FROM {_FAN_DAYS}",  # noqa: S608
             )
-            analyze(cursor, table)
-    create(
+            analyze_temp(cursor, table)
+    temp_table(
         cursor,
         _COUNTS,
         "account_id bigint, granularity {text}, channel {text}, seq bigint,"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
+from liucun.readmodels.bulksql import postgres
 
 
 def fans_first() -> str:
@@ -14,26 +14,6 @@ def fans_first() -> str:
     so the fans are walked and each fan's rows looked up once (it might otherwise walk the rows and look
     the fan up for each); PostgreSQL chooses for itself (and knows no CROSS JOIN with a condition)."""
     return "JOIN" if postgres() else "CROSS JOIN"
-
-
-def postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def create(cursor: Any, table: str, columns: str, key: str) -> None:
-    """A TEMP table. On SQLite it is keyed and keeps its rows in key order (WITHOUT ROWID): a GROUP BY on a
-    prefix of the key walks them instead of sorting, a join on the key is a lookup, and accumulate() adds
-    into it. PostgreSQL hashes and sorts by itself; a key would only slow its inserts down."""
-    if postgres():
-        # Text compared byte by byte, as SQLite does: cheaper to sort and hash than by the locale's rules.
-        types = {"date": "date", "time": "timestamp with time zone", "text": 'text COLLATE "C"'}
-        cursor.execute(f"CREATE TEMPORARY TABLE {table} ({columns.format(**types)})")
-        return
-    # As Django stores a DateField and a DateTimeField there (and as bulksql.local_day gives a day).
-    types = {"date": "text", "time": "text", "text": "text"}
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE {table} ({columns.format(**types)}, PRIMARY KEY ({key})) WITHOUT ROWID"
-    )
 
 
 def accumulate(
@@ -71,10 +51,3 @@ def accumulate(
             f" ON CONFLICT ({key}) DO {f'UPDATE SET {updates}' if updates else 'NOTHING'}"
         )
     cursor.execute(statement, params or [])
-
-
-def analyze(cursor: Any, table: str) -> None:
-    # PostgreSQL's autovacuum never sees TEMP tables: without statistics the planner guesses one row for a
-    # join on four columns and loops over millions. SQLite plans from the keys alone.
-    if postgres():
-        cursor.execute(f"ANALYZE {table}")

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 
 from liucun.events.kinds import FOLLOW
-from liucun.readmodels import lifecycle_bulk
+from liucun.readmodels import bulksql, lifecycle_bulk
 from liucun.readmodels.lifecycle_bulk import EVENTS, PERIODS
 
 _DAYS = "liucun_bulk_following_days"
@@ -44,7 +44,7 @@ def stage(last_id: int, tz: ZoneInfo) -> None:
         )
         # Keyed by fan, so that on SQLite the copy in fan order (the order of the table's index) is a walk
         # rather than a sort inside the write transaction.
-        lifecycle_bulk.create(
+        bulksql.temp_table(
             cursor,
             _CURSORS,
             "account_id bigint, openid {text}, last_at {time}, last_event_id bigint, following boolean,"
@@ -85,7 +85,7 @@ def drop() -> None:
 
 def _drop_own() -> None:
     # Qualified, so that only a TEMP table of that name can ever be dropped.
-    schema = "pg_temp" if lifecycle_bulk.postgres() else "temp"
+    schema = "pg_temp" if bulksql.postgres() else "temp"
     with connection.cursor() as cursor:
         for table in (_DAYS, _CURSORS):
             cursor.execute(f"DROP TABLE IF EXISTS {schema}.{table}")

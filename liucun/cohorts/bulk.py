@@ -19,7 +19,7 @@ from django.db import connection
 
 from liucun.cohorts.models import BIN_COLUMNS, BIN_STARTS
 from liucun.rawsql import Sql
-from liucun.readmodels import lifecycle_bulk
+from liucun.readmodels import bulksql, lifecycle_bulk
 from liucun.readmodels.lifecycle_bulk import EVENTS, PERIODS
 
 _CELLS = "liucun_bulk_stays_cells"
@@ -54,7 +54,7 @@ def stage(last_id: int, tz: ZoneInfo) -> None:
         )
         # Keyed by fan, so that on SQLite the copy in fan order (the order of the table's index) is a walk
         # rather than a sort inside the write transaction.
-        lifecycle_bulk.create(
+        bulksql.temp_table(
             cursor,
             _CURSORS,
             "account_id bigint, openid {text}, last_at {time}, last_event_id bigint, open_since {time},"
@@ -96,7 +96,7 @@ def drop() -> None:
 def stay_days(until: str, since: str) -> str:
     """An SQL expression for floor((until - since) / 24 h) of two stored times, until >= since, exact to
     the microsecond as consumer.stay_days computes it (NULL when `until` is NULL)."""
-    if lifecycle_bulk.postgres():
+    if bulksql.postgres():
         # EXTRACT gives numeric seconds: exact.
         return f"CAST(FLOOR((EXTRACT(EPOCH FROM {until}) - EXTRACT(EPOCH FROM {since})) / 86400) AS bigint)"
     _register_stay_days()
@@ -144,7 +144,7 @@ def _register_stay_days() -> None:
 
 def _drop_own() -> None:
     # Qualified, so that only a TEMP table of that name can ever be dropped.
-    schema = "pg_temp" if lifecycle_bulk.postgres() else "temp"
+    schema = "pg_temp" if bulksql.postgres() else "temp"
     with connection.cursor() as cursor:
         for table in (_CELLS, _ROWS, _CURSORS):
             cursor.execute(f"DROP TABLE IF EXISTS {schema}.{table}")

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 
 from liucun.events.kinds import FOLLOW, UNFOLLOW, UNFOLLOW_RECONCILED
-from liucun.readmodels.bulksql import local_day, payload_text
+from liucun.readmodels.bulksql import analyze_temp, local_day, payload_text, postgres, temp_table
 from liucun.wechat.messages import QR_SCENE_PREFIX
 
 EVENTS = "liucun_bulk_lifecycle"
@@ -57,7 +57,7 @@ def stage(last_id: int, tz: ZoneInfo, *, periods: bool = False) -> None:
         with connection.cursor() as cursor:
             # Statistics for the joins of EVENTS with PERIODS, and only then: a rebuild that reads EVENTS
             # in one pass (daily follows) needs none.
-            analyze(cursor, EVENTS)
+            analyze_temp(cursor, EVENTS)
             _stage_periods(cursor)
 
 
@@ -97,33 +97,8 @@ def drop() -> None:
             cursor.execute(f"DROP TABLE IF EXISTS {schema}.{table}")
 
 
-def postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def create(cursor: Any, table: str, columns: str, key: str) -> None:
-    """A TEMP table. On SQLite it keeps its rows in key order (WITHOUT ROWID): rows inserted in that order
-    are appended, a GROUP BY on a prefix of the key is a walk and a join on the key a lookup, where SQLite
-    (which has no hash aggregation) would sort. PostgreSQL hashes; its text compares byte by byte."""
-    if postgres():
-        types = {"date": "date", "time": "timestamp with time zone", "text": 'text COLLATE "C"'}
-        cursor.execute(f"CREATE TEMPORARY TABLE {table} ({columns.format(**types)})")
-        return
-    # As Django stores a DateField and a DateTimeField there (and as bulksql.local_day gives a day).
-    types = {"date": "text", "time": "text", "text": "text"}
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE {table} ({columns.format(**types)}, PRIMARY KEY ({key})) WITHOUT ROWID"
-    )
-
-
-def analyze(cursor: Any, table: str) -> None:
-    # Autovacuum never sees TEMP tables: without statistics PostgreSQL guesses joins of a few rows.
-    if postgres():
-        cursor.execute(f"ANALYZE {table}")
-
-
 def _stage_events(cursor: Any, last_id: int, tz: ZoneInfo) -> None:
-    create(
+    temp_table(
         cursor,
         EVENTS,
         "account_id bigint, openid {text}, grp bigint, nth bigint, id bigint, kind {text},"
@@ -175,7 +150,7 @@ def _stage_events(cursor: Any, last_id: int, tz: ZoneInfo) -> None:
 
 
 def _stage_periods(cursor: Any) -> None:
-    create(
+    temp_table(
         cursor,
         PERIODS,
         "account_id bigint, openid {text}, grp bigint, opened_at {time}, open_day {date}, channel {text},"
@@ -194,7 +169,7 @@ def _stage_periods(cursor: Any) -> None:
         f" FROM {EVENTS} GROUP BY account_id, openid, grp HAVING COUNT(follow_channel) > 0",
         [FOLLOW] * 5,
     )
-    analyze(cursor, PERIODS)
+    analyze_temp(cursor, PERIODS)
 
 
 def _exists(table: str) -> bool:
