@@ -1,6 +1,7 @@
-"""How the set-based rebuild's TEMP tables are made, filled and joined on each database (activity/bulk.py):
-SQLite has no hash aggregation (a GROUP BY sorts every row it reads), so its tables are kept in key order,
-where a GROUP BY on a prefix of the key is a walk and a join on the key a lookup; PostgreSQL hashes."""
+"""How the set-based rebuild's TEMP tables (made by readmodels.bulksql.temp_table) are filled and joined on
+each database (activity/bulk.py): SQLite has no hash aggregation (a GROUP BY sorts every row it reads), so
+its tables are kept in key order, where a GROUP BY on a prefix of the key is a walk and a join on the key a
+lookup; PostgreSQL hashes."""
 
 from __future__ import annotations
 
