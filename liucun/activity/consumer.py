@@ -44,7 +44,7 @@ from liucun.activity.definitions import (
 from liucun.activity.models import ActivityFanCursor, ActivityKindDay, ActivityPeriod
 from liucun.events.kinds import FOLLOW
 from liucun.rawsql import Sql
-from liucun.readmodels.consumer import Consumer, EventRow
+from liucun.readmodels.consumer import EventRow, StagedBulkConsumer
 from liucun.readmodels.daily_follows import follow_channel
 from liucun.readmodels.fanhistory import fan_histories
 
@@ -109,7 +109,7 @@ class _Fold:
     missing: set[FanKey] = field(default_factory=set)
 
 
-class ActivityConsumer(Consumer):
+class ActivityConsumer(StagedBulkConsumer):
     name = "fan-activity"
     kinds = READ_KINDS
     payload_fields = ("EventKey",)  # a follow's QR scene
@@ -117,7 +117,6 @@ class ActivityConsumer(Consumer):
 
     def __init__(self, time_zone: str | None = None) -> None:
         self.tz = ZoneInfo(time_zone or settings.TIME_ZONE)
-        self._staged_upto: int | None = None  # the last_id prepare_bulk staged rows for
 
     def fingerprint(self) -> str:
         # Days depend on the time zone: tables built in another zone must be rebuilt, not extended.
@@ -130,20 +129,14 @@ class ActivityConsumer(Consumer):
 
     # A rebuild fills the tables set-based (activity/bulk.py): a replay folds at most a few thousand events
     # a second, hours for a year of a million fans.
-    def prepare_bulk(self, last_id: int) -> None:
+    def stage_bulk(self, last_id: int) -> None:
         bulk.stage(last_id, self.tz)
-        self._staged_upto = last_id
 
-    def rebuild_bulk(self, last_id: int) -> bool:
-        if self._staged_upto != last_id:
-            bulk.stage(last_id, self.tz)
-            self._staged_upto = last_id
+    def copy_bulk(self) -> None:
         bulk.copy()
-        return True
 
-    def finish_bulk(self) -> None:
+    def drop_bulk(self) -> None:
         bulk.drop()
-        self._staged_upto = None
 
     def prepare(self, events: Sequence[EventRow]) -> _Plan:
         cursors = _load_cursors(events)

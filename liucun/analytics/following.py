@@ -42,7 +42,7 @@ from liucun.analytics import following_bulk, snapshot
 from liucun.analytics.models import FollowingChange, FollowingFanCursor
 from liucun.events.kinds import FOLLOW, LIFECYCLE_KINDS
 from liucun.rawsql import Sql
-from liucun.readmodels.consumer import Consumer, EventRow
+from liucun.readmodels.consumer import EventRow, StagedBulkConsumer
 from liucun.readmodels.daily_follows import follow_channel
 from liucun.readmodels.fanhistory import fan_histories, fans_out_of_order
 
@@ -101,7 +101,7 @@ def contribution(fan_events: Iterable[EventRow], tz: ZoneInfo) -> tuple[Counts, 
     return counts, state
 
 
-class FollowingConsumer(Consumer):
+class FollowingConsumer(StagedBulkConsumer):
     name = "following"
     kinds = LIFECYCLE_KINDS
     payload_fields = ("EventKey",)
@@ -109,7 +109,6 @@ class FollowingConsumer(Consumer):
 
     def __init__(self, time_zone: str | None = None) -> None:
         self.tz = ZoneInfo(time_zone or settings.TIME_ZONE)
-        self._staged_upto: int | None = None  # the last_id prepare_bulk staged rows for
 
     def fingerprint(self) -> str:
         return f"v{self.version}:{self.tz.key}"
@@ -118,19 +117,14 @@ class FollowingConsumer(Consumer):
         FollowingChange.objects.all().delete()
         FollowingFanCursor.objects.all().delete()
 
-    def prepare_bulk(self, last_id: int) -> None:
+    def stage_bulk(self, last_id: int) -> None:
         following_bulk.stage(last_id, self.tz)
-        self._staged_upto = last_id
 
-    def rebuild_bulk(self, last_id: int) -> bool:
-        if self._staged_upto != last_id:
-            self.prepare_bulk(last_id)
+    def copy_bulk(self) -> None:
         following_bulk.copy()
-        return True
 
-    def finish_bulk(self) -> None:
+    def drop_bulk(self) -> None:
         following_bulk.drop()
-        self._staged_upto = None
 
     def prepare(self, events: Sequence[EventRow]) -> _Plan:
         states = self._load_states(events)

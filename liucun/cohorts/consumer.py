@@ -30,7 +30,7 @@ from liucun.cohorts import bulk
 from liucun.cohorts.models import BIN_COLUMNS, CohortStays, StayFanCursor, bin_of
 from liucun.events.kinds import FOLLOW, LIFECYCLE_KINDS
 from liucun.rawsql import Sql
-from liucun.readmodels.consumer import Consumer, EventRow
+from liucun.readmodels.consumer import EventRow, StagedBulkConsumer
 from liucun.readmodels.daily_follows import follow_channel
 from liucun.readmodels.fanhistory import fan_histories, fans_out_of_order
 
@@ -99,7 +99,7 @@ def contribution(fan_events: Iterable[EventRow], tz: ZoneInfo) -> Cells:
     return cells
 
 
-class StaysConsumer(Consumer):
+class StaysConsumer(StagedBulkConsumer):
     name = "follow-stays"
     kinds = LIFECYCLE_KINDS
     payload_fields = ("EventKey",)
@@ -107,7 +107,6 @@ class StaysConsumer(Consumer):
 
     def __init__(self, time_zone: str | None = None) -> None:
         self.tz = ZoneInfo(time_zone or settings.TIME_ZONE)
-        self._staged_upto: int | None = None  # the last_id prepare_bulk staged rows for
 
     def fingerprint(self) -> str:
         # Cohort days depend on the time zone: tables built in another zone must be rebuilt.
@@ -117,19 +116,14 @@ class StaysConsumer(Consumer):
         CohortStays.objects.all().delete()
         StayFanCursor.objects.all().delete()
 
-    def prepare_bulk(self, last_id: int) -> None:
+    def stage_bulk(self, last_id: int) -> None:
         bulk.stage(last_id, self.tz)
-        self._staged_upto = last_id
 
-    def rebuild_bulk(self, last_id: int) -> bool:
-        if self._staged_upto != last_id:
-            self.prepare_bulk(last_id)
+    def copy_bulk(self) -> None:
         bulk.copy()
-        return True
 
-    def finish_bulk(self) -> None:
+    def drop_bulk(self) -> None:
         bulk.drop()
-        self._staged_upto = None
 
     def prepare(self, events: Sequence[EventRow]) -> _Plan:
         cursors = _load_cursors(events)

@@ -28,7 +28,7 @@ from liucun.inbox.assignment import assign_waiting
 from liucun.inbox.models import Conversation, OpenedBy, State
 from liucun.inbox.states import fan_spoke
 from liucun.rawsql import Sql
-from liucun.readmodels.consumer import Consumer, EventRow
+from liucun.readmodels.consumer import EventRow, StagedBulkConsumer
 
 CHUNK = 500
 FAN_SIDE = ("messages", "last_fan_message_at", "handoff_at", "last_event_id")
@@ -46,16 +46,13 @@ class _Plan:
     fans: dict[tuple[int, str], int] = field(default_factory=dict)
 
 
-class ConversationsConsumer(Consumer):
+class ConversationsConsumer(StagedBulkConsumer):
     name = "inbox-conversations"
     kinds = MESSAGE_KINDS | WINDOW_EVENT_KINDS
     # What prepare() keeps, said to the database as well: live callbacks, and of the window events only
     # those a rule handed to a human (prepare still checks both, so the filter only saves reading).
     events_filter = Q(source=EventSource.CALLBACK) & (Q(kind__in=MESSAGE_KINDS) | Q(handoff=True))
     version = 1
-
-    def __init__(self) -> None:
-        self._staged_upto: int | None = None  # the last_id prepare_bulk staged events for
 
     def reset(self) -> None:
         if self._staged_upto is not None:
@@ -64,23 +61,18 @@ class ConversationsConsumer(Consumer):
             return
         Conversation.objects.update(messages=0, last_fan_message_at=None, handoff_at=None, last_event_id=0)
 
-    def prepare_bulk(self, last_id: int) -> None:
+    def stage_bulk(self, last_id: int) -> None:
         bulk.stage(last_id)
-        self._staged_upto = last_id
 
-    def rebuild_bulk(self, last_id: int) -> bool:
-        if self._staged_upto != last_id:
-            self.prepare_bulk(last_id)
+    def copy_bulk(self) -> None:
         touched = bulk.fill()
         # As a replay does after each batch: new open conversations go to available agents.
         now = datetime.now(UTC)
         for account_id in touched:
             assign_waiting(account_id, now)
-        return True
 
-    def finish_bulk(self) -> None:
+    def drop_bulk(self) -> None:
         bulk.drop()
-        self._staged_upto = None
 
     def prepare(self, events: Sequence[EventRow]) -> _Plan:
         live = [e for e in events if e.source == EventSource.CALLBACK]

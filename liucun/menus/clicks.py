@@ -64,7 +64,7 @@ from liucun.menus.models import (
 )
 from liucun.rawsql import Sql
 from liucun.readmodels.acquisition import acquisition_channel
-from liucun.readmodels.consumer import Consumer, EventRow
+from liucun.readmodels.consumer import EventRow, StagedBulkConsumer
 from liucun.readmodels.fanhistory import event_order, fan_histories
 
 __all__ = ["MENU_TAP_KINDS", "MenuClicksConsumer", "button_of", "derive_shares", "is_web"]
@@ -171,7 +171,7 @@ class _Batch:
         return self.before.get(fan, self.channel[fan])
 
 
-class MenuClicksConsumer(Consumer):
+class MenuClicksConsumer(StagedBulkConsumer):
     name = "menu-clicks"
     kinds = MENU_TAP_KINDS | {FOLLOW}  # follows for the fan's channel only
     payload_fields = ("EventKey",)  # a tap's button, a follow's QR scene
@@ -180,7 +180,6 @@ class MenuClicksConsumer(Consumer):
 
     def __init__(self, time_zone: str | None = None) -> None:
         self.tz = ZoneInfo(time_zone or settings.TIME_ZONE)
-        self._staged_upto: int | None = None  # the last_id prepare_bulk staged rows for
 
     def fingerprint(self) -> str:
         return f"v{self.version}:{self.tz.key}"
@@ -195,19 +194,14 @@ class MenuClicksConsumer(Consumer):
         MenuClickLastAll.objects.all().delete()
         MenuClickDayAll.objects.all().delete()
 
-    def prepare_bulk(self, last_id: int) -> None:
+    def stage_bulk(self, last_id: int) -> None:
         clicks_bulk.stage_bulk(last_id, self.tz, MENU_TAP_KINDS)
-        self._staged_upto = last_id
 
-    def rebuild_bulk(self, last_id: int) -> bool:
-        if self._staged_upto != last_id:
-            self.prepare_bulk(last_id)
+    def copy_bulk(self) -> None:
         clicks_bulk.copy_bulk()
-        return True
 
-    def finish_bulk(self) -> None:
+    def drop_bulk(self) -> None:
         clicks_bulk.drop_bulk()
-        self._staged_upto = None
 
     def prepare(self, events: Sequence[EventRow]) -> _Plan:
         plan = _Plan()

@@ -27,7 +27,7 @@ from liucun.events.kinds import FOLLOW, LIFECYCLE_KINDS, UNFOLLOW
 from liucun.pushimpact import bulk
 from liucun.pushimpact.models import FlowFanCursor, HourlyFlows, HourlyTotals
 from liucun.rawsql import Sql
-from liucun.readmodels.consumer import Consumer, EventRow
+from liucun.readmodels.consumer import EventRow, StagedBulkConsumer
 from liucun.readmodels.daily_follows import follow_channel
 from liucun.readmodels.fanhistory import fan_histories, fans_out_of_order
 
@@ -107,28 +107,20 @@ class _Plan:
     totals: _Changes = field(default_factory=_Changes)
 
 
-class HourlyFlowsConsumer(Consumer):
+class HourlyFlowsConsumer(StagedBulkConsumer):
     name = "push-hourly-flows"
     kinds = LIFECYCLE_KINDS
     payload_fields = ("EventKey",)
     version = 1
 
-    def __init__(self) -> None:
-        self._staged_upto: int | None = None  # the last_id prepare_bulk staged rows for
-
-    def prepare_bulk(self, last_id: int) -> None:
+    def stage_bulk(self, last_id: int) -> None:
         bulk.stage(last_id)
-        self._staged_upto = last_id
 
-    def rebuild_bulk(self, last_id: int) -> bool:
-        if self._staged_upto != last_id:
-            self.prepare_bulk(last_id)
+    def copy_bulk(self) -> None:
         bulk.copy()
-        return True
 
-    def finish_bulk(self) -> None:
+    def drop_bulk(self) -> None:
         bulk.drop()
-        self._staged_upto = None
 
     def reset(self) -> None:
         HourlyFlows.objects.all().delete()

@@ -89,6 +89,38 @@ class Consumer:
         return type(self).rebuild_bulk is not Consumer.rebuild_bulk
 
 
+class StagedBulkConsumer(Consumer):
+    """A consumer whose set-based rebuild stages rows outside the write transaction (`stage_bulk`), copies
+    them in it (`copy_bulk`) and drops them after (`drop_bulk`). The runner calls prepare_bulk first, but
+    a rebuild asked for another last_id (or none prepared) stages again inside, so the copy always
+    matches the watermark it is committed with."""
+
+    _staged_upto: int | None = None  # the last_id the staged rows were made for
+
+    def stage_bulk(self, last_id: int) -> None:
+        raise NotImplementedError
+
+    def copy_bulk(self) -> None:
+        raise NotImplementedError
+
+    def drop_bulk(self) -> None:
+        raise NotImplementedError
+
+    def prepare_bulk(self, last_id: int) -> None:
+        self.stage_bulk(last_id)
+        self._staged_upto = last_id
+
+    def rebuild_bulk(self, last_id: int) -> bool:
+        if self._staged_upto != last_id:
+            self.prepare_bulk(last_id)
+        self.copy_bulk()
+        return True
+
+    def finish_bulk(self) -> None:
+        self.drop_bulk()
+        self._staged_upto = None
+
+
 def event_rows(
     events: QuerySet[Event],
     payload_fields: tuple[str, ...] = (),

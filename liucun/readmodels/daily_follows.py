@@ -33,7 +33,7 @@ from django.db import connection
 from liucun.events.kinds import FOLLOW, LIFECYCLE_KINDS, UNFOLLOW
 from liucun.rawsql import Sql
 from liucun.readmodels import daily_follows_bulk
-from liucun.readmodels.consumer import Consumer, EventRow
+from liucun.readmodels.consumer import EventRow, StagedBulkConsumer
 from liucun.readmodels.fanhistory import fan_histories, fans_out_of_order
 from liucun.readmodels.models import DailyFollows, FollowFanCursor
 from liucun.wechat.messages import QR_SCENE_PREFIX
@@ -94,7 +94,7 @@ class _Cursor:
     channel: str
 
 
-class DailyFollowsConsumer(Consumer):
+class DailyFollowsConsumer(StagedBulkConsumer):
     name = "daily-follows"
     kinds = LIFECYCLE_KINDS
     payload_fields = ("EventKey",)
@@ -102,7 +102,6 @@ class DailyFollowsConsumer(Consumer):
 
     def __init__(self, time_zone: str | None = None) -> None:
         self.tz = ZoneInfo(time_zone or settings.TIME_ZONE)
-        self._staged_upto: int | None = None  # the last_id prepare_bulk staged rows for
 
     def fingerprint(self) -> str:
         # Days depend on the time zone: tables built in another zone must be rebuilt, not extended.
@@ -112,19 +111,14 @@ class DailyFollowsConsumer(Consumer):
         DailyFollows.objects.all().delete()
         FollowFanCursor.objects.all().delete()
 
-    def prepare_bulk(self, last_id: int) -> None:
+    def stage_bulk(self, last_id: int) -> None:
         daily_follows_bulk.stage(last_id, self.tz)
-        self._staged_upto = last_id
 
-    def rebuild_bulk(self, last_id: int) -> bool:
-        if self._staged_upto != last_id:
-            self.prepare_bulk(last_id)
+    def copy_bulk(self) -> None:
         daily_follows_bulk.copy()
-        return True
 
-    def finish_bulk(self) -> None:
+    def drop_bulk(self) -> None:
         daily_follows_bulk.drop()
-        self._staged_upto = None
 
     def prepare(self, events: Sequence[EventRow]) -> _Plan:
         cursors = self._load_cursors(events)
