@@ -40,6 +40,7 @@ from liucun.activity.bulk_tables import accumulate, fans_first
 from liucun.activity.definitions import ACTIVE_KINDS, PERIODS
 from liucun.events.kinds import FOLLOW
 from liucun.readmodels.bulksql import analyze_temp, payload_text, postgres, temp_table
+from liucun.readmodels.consumer import StagedCopy
 from liucun.wechat.messages import QR_SCENE_PREFIX
 
 _EVENTS = "liucun_bulk_activity_events"
@@ -95,26 +96,26 @@ def stage(last_id: int, tz: ZoneInfo) -> None:
     drop(*_WORK)
 
 
-def copy() -> None:
-    """Copy the staged rows into the (empty) tables: the part that runs in the write transaction."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO activity_activitykindday (account_id, day, kind, channel, events, fans)"  # noqa: S608
-            f" SELECT account_id, day, kind, channel, events, fans FROM {_KIND_DAYS}"
-        )
-        cursor.execute(
-            "INSERT INTO activity_activityperiod"  # noqa: S608
-            ' (account_id, granularity, start, channel, active, new, "returning", resurrecting, dormant)'
-            " SELECT account_id, granularity, start, channel, active, new, back, revived, dormant"
-            f" FROM {_PERIODS}"
-        )
-        columns = (
-            "account_id, openid, last_at, last_event_id, kind_days, channel, first_follow_at, first_follow_id"
-        )
-        cursor.execute(
-            f"INSERT INTO activity_activityfancursor ({columns})"  # noqa: S608
-            f" SELECT {columns} FROM {_CURSORS} ORDER BY account_id, openid"
-        )
+def copies() -> list[StagedCopy]:
+    """What moves the staged rows into the (empty) tables."""
+    kind_days = "account_id, day, kind, channel, events, fans"
+    cursors = (
+        "account_id, openid, last_at, last_event_id, kind_days, channel, first_follow_at, first_follow_id"
+    )
+    return [
+        StagedCopy("activity_activitykindday", kind_days, f"SELECT {kind_days} FROM {_KIND_DAYS}"),  # noqa: S608
+        StagedCopy(
+            "activity_activityperiod",
+            'account_id, granularity, start, channel, active, new, "returning", resurrecting, dormant',
+            "SELECT account_id, granularity, start, channel, active, new, back, revived, dormant"  # noqa: S608
+            f" FROM {_PERIODS}",
+        ),
+        StagedCopy(
+            "activity_activityfancursor",
+            cursors,
+            f"SELECT {cursors} FROM {_CURSORS} ORDER BY account_id, openid",  # noqa: S608
+        ),
+    ]
 
 
 def drop(*tables: str) -> None:

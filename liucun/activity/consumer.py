@@ -44,7 +44,7 @@ from liucun.activity.definitions import (
 from liucun.activity.models import ActivityFanCursor, ActivityKindDay, ActivityPeriod
 from liucun.events.kinds import FOLLOW
 from liucun.rawsql import Sql
-from liucun.readmodels.consumer import EventRow, StagedBulkConsumer
+from liucun.readmodels.consumer import EventRow, StagedBulkConsumer, StagedCopy
 from liucun.readmodels.daily_follows import follow_channel
 from liucun.readmodels.fanhistory import fan_histories
 
@@ -132,8 +132,8 @@ class ActivityConsumer(StagedBulkConsumer):
     def stage_bulk(self, last_id: int) -> None:
         bulk.stage(last_id, self.tz)
 
-    def copy_bulk(self) -> None:
-        bulk.copy()
+    def copies(self) -> list[StagedCopy]:
+        return bulk.copies()
 
     def drop_bulk(self) -> None:
         bulk.drop()

@@ -42,7 +42,7 @@ from liucun.analytics import following_bulk, snapshot
 from liucun.analytics.models import FollowingChange, FollowingFanCursor
 from liucun.events.kinds import FOLLOW, LIFECYCLE_KINDS
 from liucun.rawsql import Sql
-from liucun.readmodels.consumer import EventRow, StagedBulkConsumer
+from liucun.readmodels.consumer import EventRow, StagedBulkConsumer, StagedCopy
 from liucun.readmodels.daily_follows import follow_channel
 from liucun.readmodels.fanhistory import fan_histories, fans_out_of_order
 
@@ -120,8 +120,8 @@ class FollowingConsumer(StagedBulkConsumer):
     def stage_bulk(self, last_id: int) -> None:
         following_bulk.stage(last_id, self.tz)
 
-    def copy_bulk(self) -> None:
-        following_bulk.copy()
+    def copies(self) -> list[StagedCopy]:
+        return following_bulk.copies()
 
     def drop_bulk(self) -> None:
         following_bulk.drop()

@@ -20,6 +20,7 @@ from django.db import connection
 
 from liucun.events.kinds import FOLLOW
 from liucun.readmodels import bulksql, lifecycle_bulk
+from liucun.readmodels.consumer import StagedCopy
 from liucun.readmodels.lifecycle_bulk import EVENTS, PERIODS
 
 _DAYS = "liucun_bulk_following_days"
@@ -62,19 +63,18 @@ def stage(last_id: int, tz: ZoneInfo) -> None:
         )
 
 
-def copy() -> None:
-    """Copy the staged rows into the (empty) tables: the part that runs in the write transaction."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO analytics_followingchange (account_id, day, channel, gained, lost)"  # noqa: S608
-            f" SELECT account_id, day, channel, gained, lost FROM {_DAYS}"
-        )
-        cursor.execute(
-            "INSERT INTO analytics_followingfancursor"  # noqa: S608
-            " (account_id, openid, last_at, last_event_id, following, channel)"
-            f" SELECT account_id, openid, last_at, last_event_id, following, channel FROM {_CURSORS}"
-            " ORDER BY account_id, openid"
-        )
+def copies() -> list[StagedCopy]:
+    """What moves the staged rows into the (empty) tables."""
+    days = "account_id, day, channel, gained, lost"
+    cursors = "account_id, openid, last_at, last_event_id, following, channel"
+    return [
+        StagedCopy("analytics_followingchange", days, f"SELECT {days} FROM {_DAYS}"),  # noqa: S608
+        StagedCopy(
+            "analytics_followingfancursor",
+            cursors,
+            f"SELECT {cursors} FROM {_CURSORS} ORDER BY account_id, openid",  # noqa: S608
+        ),
+    ]
 
 
 def drop() -> None:

@@ -20,6 +20,7 @@ from django.db import connection
 from liucun.cohorts.models import BIN_COLUMNS, BIN_STARTS
 from liucun.rawsql import Sql
 from liucun.readmodels import bulksql, lifecycle_bulk
+from liucun.readmodels.consumer import StagedCopy
 from liucun.readmodels.lifecycle_bulk import EVENTS, PERIODS
 
 _CELLS = "liucun_bulk_stays_cells"
@@ -71,20 +72,18 @@ def stage(last_id: int, tz: ZoneInfo) -> None:
         )
 
 
-def copy() -> None:
-    """Copy the staged rows into the (empty) tables: the part that runs in the write transaction."""
-    counts = ", ".join(("fans", *BIN_COLUMNS))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO cohorts_cohortstays (account_id, cohort_day, channel, {counts})"  # noqa: S608
-            f" SELECT account_id, cohort_day, channel, {counts} FROM {_ROWS}"
-        )
-        cursor.execute(
-            "INSERT INTO cohorts_stayfancursor"  # noqa: S608
-            " (account_id, openid, last_at, last_event_id, open_since, open_channel)"
-            f" SELECT account_id, openid, last_at, last_event_id, open_since, open_channel FROM {_CURSORS}"
-            " ORDER BY account_id, openid"
-        )
+def copies() -> list[StagedCopy]:
+    """What moves the staged rows into the (empty) tables."""
+    stays = ", ".join(("account_id, cohort_day, channel, fans", *BIN_COLUMNS))
+    cursors = "account_id, openid, last_at, last_event_id, open_since, open_channel"
+    return [
+        StagedCopy("cohorts_cohortstays", stays, f"SELECT {stays} FROM {_ROWS}"),  # noqa: S608
+        StagedCopy(
+            "cohorts_stayfancursor",
+            cursors,
+            f"SELECT {cursors} FROM {_CURSORS} ORDER BY account_id, openid",  # noqa: S608
+        ),
+    ]
 
 
 def drop() -> None:

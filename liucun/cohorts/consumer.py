@@ -30,7 +30,7 @@ from liucun.cohorts import bulk
 from liucun.cohorts.models import BIN_COLUMNS, CohortStays, StayFanCursor, bin_of
 from liucun.events.kinds import FOLLOW, LIFECYCLE_KINDS
 from liucun.rawsql import Sql
-from liucun.readmodels.consumer import EventRow, StagedBulkConsumer
+from liucun.readmodels.consumer import EventRow, StagedBulkConsumer, StagedCopy
 from liucun.readmodels.daily_follows import follow_channel
 from liucun.readmodels.fanhistory import fan_histories, fans_out_of_order
 
@@ -119,8 +119,8 @@ class StaysConsumer(StagedBulkConsumer):
     def stage_bulk(self, last_id: int) -> None:
         bulk.stage(last_id, self.tz)
 
-    def copy_bulk(self) -> None:
-        bulk.copy()
+    def copies(self) -> list[StagedCopy]:
+        return bulk.copies()
 
     def drop_bulk(self) -> None:
         bulk.drop()

@@ -64,7 +64,7 @@ from liucun.menus.models import (
 )
 from liucun.rawsql import Sql
 from liucun.readmodels.acquisition import acquisition_channel
-from liucun.readmodels.consumer import EventRow, StagedBulkConsumer
+from liucun.readmodels.consumer import EventRow, StagedBulkConsumer, StagedCopy
 from liucun.readmodels.fanhistory import event_order, fan_histories
 
 __all__ = ["MENU_TAP_KINDS", "MenuClicksConsumer", "button_of", "derive_shares", "is_web"]
@@ -197,8 +197,8 @@ class MenuClicksConsumer(StagedBulkConsumer):
     def stage_bulk(self, last_id: int) -> None:
         clicks_bulk.stage_bulk(last_id, self.tz, MENU_TAP_KINDS)
 
-    def copy_bulk(self) -> None:
-        clicks_bulk.copy_bulk()
+    def copies(self) -> list[StagedCopy]:
+        return clicks_bulk.copies()
 
     def drop_bulk(self) -> None:
         clicks_bulk.drop_bulk()

@@ -29,7 +29,8 @@ from liucun.menus.models import (
 )
 from liucun.rawsql import Sql
 from liucun.readmodels.acquisition import follow_channel_sql
-from liucun.readmodels.bulksql import indexes_deferred, local_day, payload_text
+from liucun.readmodels.bulksql import local_day, payload_text
+from liucun.readmodels.consumer import StagedCopy
 
 # Each fan's tap days per scope: per button, any button, any link button (clicks.is_web in SQL).
 _SHARES_SOURCE = """
@@ -190,29 +191,31 @@ def stage_bulk(last_id: int, tz: ZoneInfo, tap_kinds: Iterable[str]) -> None:
             cursor.execute(f"CREATE TEMPORARY TABLE {staged} AS {select}")
 
 
-def copy_bulk() -> None:
-    with connection.cursor() as cursor:
-        with indexes_deferred("menus_menuclickfan"):
-            cursor.execute(
-                "INSERT INTO menus_menuclickfan (account_id, day, button, openid, channel)"  # noqa: S608
-                f" SELECT account_id, day, button, openid, channel FROM {_TAPS}"
-                " ORDER BY account_id, day, button, openid"
-            )
-        cursor.execute(
-            "INSERT INTO menus_menuclickday (account_id, day, button, channel, clicks, fans)"  # noqa: S608
-            f" SELECT account_id, day, button, channel, clicks, fans FROM {_DAYS}"
-        )
-        cursor.execute(f"INSERT INTO menus_menuclickgap ({GAP_COLUMNS}) SELECT {GAP_COLUMNS} FROM {_GAPS}")  # noqa: S608
-        cursor.execute(
-            f"INSERT INTO menus_menuclicklast ({LAST_COLUMNS}) SELECT {LAST_COLUMNS} FROM {_LASTS}"  # noqa: S608
-        )
-        for target, every_columns, staged in _EVERY:
-            cursor.execute(f"INSERT INTO {target} ({every_columns}) SELECT {every_columns} FROM {staged}")  # noqa: S608
-        columns = "account_id, openid, channel, first_follow_at, first_follow_id"
-        cursor.execute(
-            f"INSERT INTO menus_menuclickfollow ({columns}) SELECT {columns} FROM {_FOLLOWS}"  # noqa: S608
-            " ORDER BY account_id, openid"
-        )
+def copies() -> list[StagedCopy]:
+    """What moves the staged rows into the (empty) tables."""
+    fans = "account_id, day, button, openid, channel"
+    days = "account_id, day, button, channel, clicks, fans"
+    follows = "account_id, openid, channel, first_follow_at, first_follow_id"
+    return [
+        StagedCopy(
+            "menus_menuclickfan",
+            fans,
+            f"SELECT {fans} FROM {_TAPS} ORDER BY account_id, day, button, openid",  # noqa: S608
+            defer_indexes=True,
+        ),
+        StagedCopy("menus_menuclickday", days, f"SELECT {days} FROM {_DAYS}"),  # noqa: S608
+        StagedCopy("menus_menuclickgap", GAP_COLUMNS, f"SELECT {GAP_COLUMNS} FROM {_GAPS}"),  # noqa: S608
+        StagedCopy("menus_menuclicklast", LAST_COLUMNS, f"SELECT {LAST_COLUMNS} FROM {_LASTS}"),  # noqa: S608
+        *(
+            StagedCopy(target, columns, f"SELECT {columns} FROM {staged}")  # noqa: S608
+            for target, columns, staged in _EVERY
+        ),
+        StagedCopy(
+            "menus_menuclickfollow",
+            follows,
+            f"SELECT {follows} FROM {_FOLLOWS} ORDER BY account_id, openid",  # noqa: S608
+        ),
+    ]
 
 
 def drop_bulk() -> None:

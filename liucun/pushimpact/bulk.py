@@ -14,6 +14,7 @@ from django.db import connection
 
 from liucun.events.kinds import FOLLOW, UNFOLLOW, UNFOLLOW_RECONCILED
 from liucun.readmodels.bulksql import payload_text
+from liucun.readmodels.consumer import StagedCopy
 from liucun.wechat.messages import QR_SCENE_PREFIX
 
 _LIFE = "liucun_bulk_push_life"
@@ -74,23 +75,25 @@ def stage(last_id: int) -> None:
     drop(_STAGED)
 
 
-def copy() -> None:
-    """Copy the staged rows into the (empty) tables: the part that runs in the write transaction."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO pushimpact_hourlyflows (account_id, hour, channel, follows, unfollows, reconciled)"  # noqa: S608
-            f" SELECT account_id, hour, channel, follows, unfollows, reconciled FROM {_HOURS}"
-        )
-        cursor.execute(
-            "INSERT INTO pushimpact_hourlytotals (account_id, hour, follows, unfollows, reconciled)"  # noqa: S608
-            " SELECT account_id, hour, SUM(follows), SUM(unfollows), SUM(reconciled)"
-            f" FROM {_HOURS} GROUP BY account_id, hour"
-        )
-        cursor.execute(
-            "INSERT INTO pushimpact_flowfancursor (account_id, openid, last_at, last_event_id, channel)"  # noqa: S608
-            f" SELECT account_id, openid, last_at, last_event_id, channel FROM {_CURSORS}"
-            " ORDER BY account_id, openid"
-        )
+def copies() -> list[StagedCopy]:
+    """What moves the staged rows into the (empty) tables."""
+    hours = "account_id, hour, channel, follows, unfollows, reconciled"
+    totals = "account_id, hour, follows, unfollows, reconciled"
+    cursors = "account_id, openid, last_at, last_event_id, channel"
+    return [
+        StagedCopy("pushimpact_hourlyflows", hours, f"SELECT {hours} FROM {_HOURS}"),  # noqa: S608
+        StagedCopy(
+            "pushimpact_hourlytotals",
+            totals,
+            "SELECT account_id, hour, SUM(follows), SUM(unfollows), SUM(reconciled)"  # noqa: S608
+            f" FROM {_HOURS} GROUP BY account_id, hour",
+        ),
+        StagedCopy(
+            "pushimpact_flowfancursor",
+            cursors,
+            f"SELECT {cursors} FROM {_CURSORS} ORDER BY account_id, openid",  # noqa: S608
+        ),
+    ]
 
 
 def drop(*tables: str) -> None:

@@ -27,7 +27,7 @@ from liucun.events.kinds import FOLLOW, LIFECYCLE_KINDS, UNFOLLOW
 from liucun.pushimpact import bulk
 from liucun.pushimpact.models import FlowFanCursor, HourlyFlows, HourlyTotals
 from liucun.rawsql import Sql
-from liucun.readmodels.consumer import EventRow, StagedBulkConsumer
+from liucun.readmodels.consumer import EventRow, StagedBulkConsumer, StagedCopy
 from liucun.readmodels.daily_follows import follow_channel
 from liucun.readmodels.fanhistory import fan_histories, fans_out_of_order
 
@@ -116,8 +116,8 @@ class HourlyFlowsConsumer(StagedBulkConsumer):
     def stage_bulk(self, last_id: int) -> None:
         bulk.stage(last_id)
 
-    def copy_bulk(self) -> None:
-        bulk.copy()
+    def copies(self) -> list[StagedCopy]:
+        return bulk.copies()
 
     def drop_bulk(self) -> None:
         bulk.drop()

@@ -89,19 +89,57 @@ class Consumer:
         return type(self).rebuild_bulk is not Consumer.rebuild_bulk
 
 
+@dataclass(frozen=True)
+class StagedCopy:
+    """One statement of a set-based fill: staged rows into one of the consumer's tables."""
+
+    table: str
+    columns: str  # the table's columns, comma-separated
+    select: str  # a SELECT giving the rows, in `columns` order and in the order they should go in
+    # In a fill of one transaction, the table's plain indexes are made after the copy (bulksql).
+    defer_indexes: bool = False
+
+    def statement(self) -> str:
+        return f"INSERT INTO {self.table} ({self.columns}) {self.select}"
+
+
+def run_copies(copies: Sequence[StagedCopy]) -> None:
+    """Every copy in one go, inside the caller's transaction."""
+    from liucun.readmodels.bulksql import indexes_deferred
+
+    with connection.cursor() as cursor:
+        for copy in copies:
+            if copy.defer_indexes:
+                with indexes_deferred(copy.table):
+                    cursor.execute(copy.statement())
+            else:
+                cursor.execute(copy.statement())
+
+
 class StagedBulkConsumer(Consumer):
     """A consumer whose set-based rebuild stages rows outside the write transaction (`stage_bulk`), copies
-    them in it (`copy_bulk`) and drops them after (`drop_bulk`). The runner calls prepare_bulk first, but
-    a rebuild asked for another last_id (or none prepared) stages again inside, so the copy always
-    matches the watermark it is committed with."""
+    them into its tables (`copies`, or `copy_bulk` for a fill that is more than copies) and drops them
+    after (`drop_bulk`). The runner calls prepare_bulk first, but a rebuild asked for another last_id (or
+    none prepared) stages again inside, so the copy always matches the watermark it is committed with.
+
+    A consumer that gives `copies` can be filled in chunks (runner: on SQLite, where one long write
+    transaction would hold every callback back); one whose fill is more than copies is filled in one
+    transaction."""
 
     _staged_upto: int | None = None  # the last_id the staged rows were made for
 
     def stage_bulk(self, last_id: int) -> None:
         raise NotImplementedError
 
+    def copies(self) -> list[StagedCopy] | None:
+        """The statements that move the staged rows into the tables, in order (None: see copy_bulk)."""
+        return None
+
     def copy_bulk(self) -> None:
-        raise NotImplementedError
+        copies = self.copies()
+        if copies is None:
+            raise NotImplementedError(f"{self.name}: give copies() or override copy_bulk()")
+        run_copies(copies)
 
     def drop_bulk(self) -> None:
         raise NotImplementedError

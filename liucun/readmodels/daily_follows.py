@@ -33,7 +33,7 @@ from django.db import connection
 from liucun.events.kinds import FOLLOW, LIFECYCLE_KINDS, UNFOLLOW
 from liucun.rawsql import Sql
 from liucun.readmodels import daily_follows_bulk
-from liucun.readmodels.consumer import EventRow, StagedBulkConsumer
+from liucun.readmodels.consumer import EventRow, StagedBulkConsumer, StagedCopy
 from liucun.readmodels.fanhistory import fan_histories, fans_out_of_order
 from liucun.readmodels.models import DailyFollows, FollowFanCursor
 from liucun.wechat.messages import QR_SCENE_PREFIX
@@ -114,8 +114,8 @@ class DailyFollowsConsumer(StagedBulkConsumer):
     def stage_bulk(self, last_id: int) -> None:
         daily_follows_bulk.stage(last_id, self.tz)
 
-    def copy_bulk(self) -> None:
-        daily_follows_bulk.copy()
+    def copies(self) -> list[StagedCopy]:
+        return daily_follows_bulk.copies()
 
     def drop_bulk(self) -> None:
         daily_follows_bulk.drop()

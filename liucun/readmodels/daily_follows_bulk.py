@@ -19,6 +19,7 @@ from django.db import connection
 
 from liucun.events.kinds import FOLLOW, UNFOLLOW, UNFOLLOW_RECONCILED
 from liucun.readmodels import lifecycle_bulk
+from liucun.readmodels.consumer import StagedCopy
 from liucun.readmodels.lifecycle_bulk import EVENTS
 
 _STAGED = "liucun_bulk_follow_events"
@@ -54,19 +55,18 @@ def stage(last_id: int, tz: ZoneInfo) -> None:
     _drop_own(_STAGED)
 
 
-def copy() -> None:
-    """Copy the staged rows into the (empty) tables: the part that runs in the write transaction."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO readmodels_dailyfollows (account_id, day, channel, follows, refollows, unfollows,"  # noqa: S608
-            " reconciled_unfollows) SELECT account_id, day, channel, follows, refollows, unfollows,"
-            f" reconciled_unfollows FROM {_DAYS}"
-        )
-        cursor.execute(
-            "INSERT INTO readmodels_followfancursor (account_id, openid, last_at, last_event_id, channel)"  # noqa: S608
-            f" SELECT account_id, openid, last_at, last_event_id, channel FROM {_CURSORS}"
-            " ORDER BY account_id, openid"
-        )
+def copies() -> list[StagedCopy]:
+    """What moves the staged rows into the (empty) tables."""
+    days = "account_id, day, channel, follows, refollows, unfollows, reconciled_unfollows"
+    cursors = "account_id, openid, last_at, last_event_id, channel"
+    return [
+        StagedCopy("readmodels_dailyfollows", days, f"SELECT {days} FROM {_DAYS}"),  # noqa: S608
+        StagedCopy(
+            "readmodels_followfancursor",
+            cursors,
+            f"SELECT {cursors} FROM {_CURSORS} ORDER BY account_id, openid",  # noqa: S608
+        ),
+    ]
 
 
 def drop() -> None:

@@ -23,8 +23,9 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Max
 
 from liucun.events.models import Event
-from liucun.readmodels import lifecycle_bulk
-from liucun.readmodels.consumer import Consumer, event_rows
+from liucun.readmodels import chunked_fill, lifecycle_bulk
+from liucun.readmodels.consumer import Consumer, StagedBulkConsumer, event_rows
+from liucun.readmodels.freshness import REBUILDING
 from liucun.readmodels.lease import LEASE, NotClaimed, claim, lease_renewed, release, worker_id
 from liucun.readmodels.models import ConsumerState
 from liucun.readmodels.pace import Pace, callbacks_waiting, far_behind, has_backlog, head_id
@@ -61,7 +62,10 @@ class RunResult:
 class BulkFill:
     upto: int  # the watermark the tables were filled to
     seconds: float  # the whole fill, reading included
-    write_seconds: float  # its write transaction: on SQLite, how long callbacks were held back
+    write_seconds: float  # its write transactions, all of them
+    # The longest one: on SQLite, how long a callback may have been held back (chunked_fill.py).
+    longest_write_seconds: float
+    chunks: int = 1  # write transactions (more than one: filled in chunks)
 
 
 def run(
@@ -187,12 +191,15 @@ def _reset_if_stale(consumer: Consumer, owner: str) -> bool:
     if state.fingerprint == "" and state.last_event_id == 0:
         ConsumerState.objects.filter(name=consumer.name).update(fingerprint=consumer.fingerprint())
         return False
-    log.warning(
-        "read model %s was built as %s and is now %s: rebuilding from the first event",
-        consumer.name,
-        state.fingerprint,
-        consumer.fingerprint(),
-    )
+    if state.fingerprint.startswith(REBUILDING):
+        log.warning("read model %s: a rebuild stopped half-way; rebuilding again", consumer.name)
+    else:
+        log.warning(
+            "read model %s was built as %s and is now %s: rebuilding from the first event",
+            consumer.name,
+            state.fingerprint,
+            consumer.fingerprint(),
+        )
     _rebuild_from_zero(consumer, owner, bulk=True)
     return True
 
@@ -235,13 +242,23 @@ def _catch_up_set_based(consumer: Consumer, owner: str) -> BulkFill | None:
 
 def _fill(consumer: Consumer, owner: str, upto: int) -> BulkFill | None:
     """Replace the consumer's tables by a set-based fill up to `upto` (every id up to it visible or never
-    to be) and move its watermark there, in one transaction; None, and nothing changed, when the consumer
-    declines (rebuild_bulk returned False)."""
+    to be) and move its watermark there: in one transaction, or on SQLite in chunks (chunked_fill.py);
+    None, and nothing changed, when the consumer declines (rebuild_bulk returned False)."""
+
+    def finish(state: ConsumerState) -> None:
+        _zero(state, consumer)
+        state.last_event_id = state.settled_upto = upto
+        state.head_event_id = max(state.head_event_id, upto)
+
     began = time.perf_counter()
     try:
         with lease_renewed(consumer.name, owner):
             # The heavy reading happens here, outside the write transaction (see Consumer.prepare_bulk).
             consumer.prepare_bulk(upto)
+            if chunked_fill.applies(consumer):
+                assert isinstance(consumer, StagedBulkConsumer)
+                w = chunked_fill.fill(consumer, owner, finish)
+                return BulkFill(upto, time.perf_counter() - began, w.seconds, w.longest, w.chunks)
             writing = time.perf_counter()
             with serialized_writes(), transaction.atomic():
                 state = ConsumerState.objects.select_for_update().get(name=consumer.name)
@@ -254,16 +271,14 @@ def _fill(consumer: Consumer, owner: str, upto: int) -> BulkFill | None:
                 if not filled:
                     transaction.set_rollback(True)
                 else:
-                    _zero(state, consumer)
-                    state.last_event_id = state.settled_upto = upto
-                    state.head_event_id = max(state.head_event_id, upto)
+                    finish(state)
                     state.save()
             done = time.perf_counter()
     finally:
         consumer.finish_bulk()
     if not filled:
         return None
-    return BulkFill(upto=upto, seconds=done - began, write_seconds=done - writing)
+    return BulkFill(upto, done - began, done - writing, done - writing)
 
 
 def bulk_watermark() -> int | None:

@@ -80,7 +80,7 @@ class Command(BaseCommand):
         filled = (
             ("far behind: rebuilt set-based instead of replayed, " if result.far_behind else "")
             + f"filled set-based up to event {result.bulk.upto} in {result.bulk.seconds:.1f} s "
-            f"({result.bulk.write_seconds:.1f} s of it writing), then "
+            f"({_writing(result.bulk)}), then "
             if result.bulk
             else ""
         )
@@ -90,3 +90,12 @@ class Command(BaseCommand):
             + (" (rebuilt)" if result.rebuilt else "")
             + (" (waiting for a gap in the event ids to settle)" if result.waiting_on_gap else "")
         )
+
+
+def _writing(fill: runner.BulkFill) -> str:
+    if fill.chunks <= 1:
+        return f"{fill.write_seconds:.1f} s of it writing"
+    return (
+        f"{fill.write_seconds:.1f} s of it writing, in {fill.chunks} transactions of at most "
+        f"{fill.longest_write_seconds:.2f} s"
+    )
