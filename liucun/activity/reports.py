@@ -26,6 +26,7 @@ register(
             "By channel: the QR code of the fan's first follow."
         ),
         build_lifecycle,
+        reads=("fan-activity",),
         columns_doc=LIFECYCLE_COLUMNS,
         default_days=84,
         granularities=("week", "day", "month"),
@@ -44,6 +45,7 @@ register(
             "follow."
         ),
         build_interactions,
+        reads=("fan-activity", "following"),
         columns_doc=INTERACTION_COLUMNS,
         order=60,
     )
@@ -59,6 +61,7 @@ register(
             "channel: the QR code of the fan's first follow."
         ),
         build_menu_clicks,
+        reads=("menu-clicks", "following"),
         columns_doc=MENU_COLUMNS,
         order=65,
     )
@@ -74,6 +77,7 @@ register(
             "the fan's first follow."
         ),
         build_h5_visits,
+        reads=("menu-clicks", "following"),
         columns_doc=H5_COLUMNS,
         order=66,
     )
@@ -89,6 +93,7 @@ register(
             "and within the promise, and resolutions."
         ),
         build_service,
+        reads=("inbox-conversations",),
         columns_doc=SERVICE_COLUMNS,
         by_channel=False,
         order=68,

@@ -4,7 +4,9 @@ A report module (`<app>/reports.py`, found by AnalyticsConfig.ready) calls `regi
 `build(account, query)` reads only rollup tables or other bounded reads, never a scan of the event
 store per view, and returns a Report: columns, rows, an optional ECharts option and findings (plain
 sentences such as "渠道 抽奖 loses fans significantly faster"). The API returns the Report as JSON with
-the same keys the CSV uses; the console draws the chart and the table.
+the same keys the CSV uses; the console draws the chart and the table. `reads` names the read models
+(readmodels/registry.py) the build's rollups come from, so a report can tell its reader when they are
+being rebuilt or far behind and its numbers are incomplete (readmodels/freshness.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.utils.functional import Promise
 
 from liucun.accounts.models import OfficialAccount
 from liucun.analytics.periods import ReportQuery
+from liucun.readmodels.freshness import Freshness
 from liucun.staff.models import Role
 
 Text = str | Promise
@@ -47,6 +50,8 @@ class Report:
     notes: list[str] = field(default_factory=list)  # how the numbers are made, what they leave out
     # Anything else an API client may want (test statistics, medians); JSON-serialisable.
     meta: dict[str, Any] = field(default_factory=dict)
+    # The read models of spec.reads whose rows were incomplete when it was built (set by running.run).
+    incomplete: list[Freshness] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,9 @@ class ReportSpec:
     title: Text
     description: Text  # one paragraph: what it shows and how it is computed (the OpenAPI description too)
     build: Callable[[OfficialAccount, ReportQuery], Report]
+    # The read models (registry names) whose tables `build` reads. No default: a new report says which,
+    # or () when it reads none, so its page cannot pass off half-rebuilt rollups as whole numbers.
+    reads: tuple[str, ...]
     columns_doc: tuple[Column, ...] = ()  # the columns every answer has (dynamic ones are described)
     params: tuple[Param, ...] = ()
     default_days: int = 30

@@ -17,6 +17,7 @@ register(
             "(累积关注人数) per day, week or month; new follows by channel in the chart."
         ),
         build_growth,
+        reads=("daily-follows", "following"),
         columns_doc=GROWTH_COLUMNS,
         order=10,
     )
@@ -32,6 +33,7 @@ register(
             "benchmark (mean 0.08 %, most accounts 0.03-0.09 %: Newrank 2017)."
         ),
         build_unfollow_rate,
+        reads=("daily-follows", "following"),
         columns_doc=RATE_COLUMNS,
         order=20,
     )

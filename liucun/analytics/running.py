@@ -1,4 +1,8 @@
-"""Running a registered report for a request: parse the parameters the spec allows, build, and write CSV."""
+"""Running a registered report for a request: parse the parameters the spec allows, build, and write CSV.
+
+A run also looks up whether the read models the report reads (spec.reads) were complete: a rebuild from
+zero or a backlog of events leaves their rollups short, and the page and the JSON say so.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from liucun.accounts.models import OfficialAccount
 from liucun.analytics.periods import ReportQuery, ReportRefused, parse_query
 from liucun.analytics.report import Report, ReportSpec, json_value
 from liucun.crm.rules import escape_cell
+from liucun.readmodels import freshness
 
 BOM = "\ufeff"  # Excel opens UTF-8 CSV as Chinese text only with it
 
@@ -35,6 +40,17 @@ def query_for(spec: ReportSpec, params: Mapping[str, str | None]) -> ReportQuery
 def run(
     spec: ReportSpec, account: OfficialAccount, params: Mapping[str, str | None]
 ) -> tuple[ReportQuery, Report]:
+    """The report, and which of its read models were incomplete (a page and the JSON say so)."""
+    query, report = build(spec, account, params)
+    # After the build: a rebuild that began while it read is then reported, rather than missed.
+    report.incomplete = freshness.incomplete(spec.reads)
+    return query, report
+
+
+def build(
+    spec: ReportSpec, account: OfficialAccount, params: Mapping[str, str | None]
+) -> tuple[ReportQuery, Report]:
+    """The report alone, for a CSV: a table has no place to say its numbers are incomplete."""
     query = query_for(spec, params)
     return query, spec.build(account, query)
 
@@ -54,6 +70,17 @@ def as_json(spec: ReportSpec, query: ReportQuery, report: Report) -> dict[str, A
         "findings": [str(f) for f in report.findings],
         "notes": [str(n) for n in report.notes],
         "meta": report.meta,
+        "freshness": freshness_json(report),
+    }
+
+
+def freshness_json(report: Report) -> dict[str, Any]:
+    """Whether the numbers are whole, and the read models (registry names) that were not."""
+    return {
+        "complete": not report.incomplete,
+        "read_models": [
+            {"name": f.name, "rebuilding": f.rebuilding, "behind": f.behind} for f in report.incomplete
+        ],
     }
 
 

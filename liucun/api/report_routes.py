@@ -25,6 +25,19 @@ class ColumnOut(Schema):
     help: str
 
 
+class ReadModelOut(Schema):
+    name: str = Field(description="the read model's name, as `liucun readmodels status` lists it")
+    rebuilding: bool = Field(description="its rollups are being refilled from zero, or wait for it")
+    behind: int = Field(description="event ids it has not read yet (0 while rebuilding)")
+
+
+class FreshnessOut(Schema):
+    complete: bool = Field(description="false: some numbers are missing until the read models below catch up")
+    read_models: list[ReadModelOut] = Field(
+        description="the report's read models that are being rebuilt or far behind; empty when complete"
+    )
+
+
 class ReportOut(Schema):
     report: str
     start: str
@@ -37,6 +50,7 @@ class ReportOut(Schema):
     findings: list[str]
     notes: list[str]
     meta: dict[str, Any]
+    freshness: FreshnessOut
 
 
 def _query_schema(spec: ReportSpec) -> type[Schema]:

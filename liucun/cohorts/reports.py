@@ -17,6 +17,7 @@ register(
             "reached by every fan of the cohort are empty. Filter by channel to compare channels."
         ),
         retention.build_retention,
+        reads=("follow-stays",),
         columns_doc=retention.COLUMNS_DOC,
         default_days=84,
         granularities=("week", "day"),
@@ -34,6 +35,7 @@ register(
             "differ. The range chooses the follow dates of the fans included."
         ),
         survival.build_survival,
+        reads=("follow-stays",),
         columns_doc=survival.COLUMNS_DOC,
         default_days=90,
         granularities=("day",),
@@ -51,6 +53,7 @@ register(
             "(one-sided Fisher exact test with Holm's correction)."
         ),
         quality.build_channel_quality,
+        reads=("follow-stays",),
         columns_doc=quality.COLUMNS_DOC,
         default_days=90,
         granularities=("day",),

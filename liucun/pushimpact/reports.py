@@ -199,6 +199,7 @@ register(
             "Holm-adjusted p-values, and the pushes ranked by the fans they cost."
         ),
         build,
+        reads=("push-hourly-flows",),
         columns_doc=COLUMNS,
         params=(Param("weeks", _("Baseline weeks"), "4", WEEK_CHOICES),),
         default_days=90,

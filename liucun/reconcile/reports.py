@@ -391,6 +391,7 @@ register(
             "view=source compares WeChat's user_source with what Liucun can attribute."
         ),
         build,
+        reads=("daily-follows",),
         columns_doc=DAY_COLUMNS,
         params=(
             Param(

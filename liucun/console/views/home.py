@@ -9,11 +9,16 @@ from django.shortcuts import redirect, render
 from liucun.accounts.models import OfficialAccount
 from liucun.analytics import periods
 from liucun.analytics.overview import overview_numbers
+from liucun.console.freshness import notices
 from liucun.console.scope import ConsoleRequest, account_page
 from liucun.fans import stats
 from liucun.fans.models import SyncJob
+from liucun.readmodels import freshness
 from liucun.staff.models import Role
 from liucun.staff.permissions import accounts_visible_to, role_on
+
+# overview_numbers reads day_flows (daily follows) and following_lines (following), as the growth report.
+OVERVIEW_READS = ("daily-follows", "following")
 
 
 @login_required
@@ -35,5 +40,6 @@ def overview(request: ConsoleRequest, account: OfficialAccount) -> HttpResponse:
         "channels": numbers["channels"],
         "last_sync": last_sync,
         "history": stats.history_loading(account, last_sync),
+        "freshness": notices(freshness.incomplete(OVERVIEW_READS)),
     }
     return render(request, "console/overview.html", context)

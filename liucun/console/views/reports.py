@@ -15,6 +15,7 @@ from liucun.analytics import running
 from liucun.analytics.periods import NO_CHANNEL, ReportRefused
 from liucun.analytics.report import Report, ReportSpec, spec_named, specs
 from liucun.channels.queries import channel_choices
+from liucun.console.freshness import notices
 from liucun.console.scope import ConsoleRequest, account_page
 from liucun.staff.models import ROLE_RANK, Role
 
@@ -54,6 +55,7 @@ def report_page(request: ConsoleRequest, account: OfficialAccount, name: str) ->
         "query": query,
         "report": report,
         "refusal": refusal,
+        "freshness": notices(report.incomplete),
         "table": _table(report),
         "channels": channel_choices(account.pk) if spec.by_channel else [],
         "no_channel": NO_CHANNEL,
@@ -67,7 +69,7 @@ def report_page(request: ConsoleRequest, account: OfficialAccount, name: str) ->
 @account_page(Role.OPERATOR)
 def report_csv(request: ConsoleRequest, account: OfficialAccount, name: str) -> StreamingHttpResponse:
     spec = _spec(request, name)
-    query, report = running.run(spec, account, request.GET.dict())  # a refusal: shown on the page
+    query, report = running.build(spec, account, request.GET.dict())  # a refusal: shown on the page
     chinese = (translation.get_language() or "").startswith("zh")
     response = StreamingHttpResponse(
         running.csv_chunks(report, labels=chinese), content_type="text/csv; charset=utf-8"
