@@ -59,6 +59,11 @@ def _args() -> argparse.Namespace:
         dest="read_models",
         help="rebuild only this read model (registry name; repeatable; default every one)",
     )
+    parser.add_argument(
+        "--one-transaction",
+        action="store_true",
+        help="fill set-based rebuilds in one write transaction on SQLite too (as before chunked_fill.py)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.fans = 20_000
@@ -289,6 +294,11 @@ def main() -> None:
         "load_average_start": _load(),
         "command": " ".join(sys.argv),
     }
+    if args.one_transaction:
+        from liucun.readmodels import chunked_fill
+
+        chunked_fill.applies = lambda _consumer: False  # type: ignore[assignment]
+        results["one_transaction"] = True
     if "rebuild" in phases:
         results["rebuild"] = rebuild_all(args.replay_budget, args.read_models)
     if "tail" in phases:
