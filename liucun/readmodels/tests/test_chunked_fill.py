@@ -38,6 +38,7 @@ def _cursors() -> list[tuple]:
 
 @pytest.fixture
 def tiny_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chunked_fill, "ONE_TRANSACTION_ROWS", 0)
     monkeypatch.setattr(chunked_fill, "FIRST_CHUNK", 2)
     monkeypatch.setattr(chunked_fill, "MIN_CHUNK", 2)
     monkeypatch.setattr(chunked_fill, "MAX_CHUNK", 3)
@@ -73,10 +74,10 @@ def test_a_fill_stopped_half_way_is_marked_shown_incomplete_and_redone(
     expected = (table(), _cursors())
     copied = chunked_fill._copy_in_chunks
 
-    def stop_after_the_first_copy(copy, name, owner, writes) -> None:  # type: ignore[no-untyped-def]
-        if copy.table == "readmodels_followfancursor":
+    def stop_after_the_first_copy(numbered, name, owner, writes) -> None:  # type: ignore[no-untyped-def]
+        if numbered.copy.table == "readmodels_followfancursor":
             raise KeyboardInterrupt  # the worker stopped
-        copied(copy, name, owner, writes)
+        copied(numbered, name, owner, writes)
 
     monkeypatch.setattr(chunked_fill, "_copy_in_chunks", stop_after_the_first_copy)
     with pytest.raises(KeyboardInterrupt):
@@ -104,11 +105,24 @@ def test_a_fill_that_lost_its_claim_stops_at_the_next_chunk(
     _history()
     copied = chunked_fill._copy_in_chunks
 
-    def claim_taken_over(copy, name, owner, writes) -> None:  # type: ignore[no-untyped-def]
+    def claim_taken_over(numbered, name, owner, writes) -> None:  # type: ignore[no-untyped-def]
         ConsumerState.objects.filter(name=name).update(owner="another-worker")
-        copied(copy, name, owner, writes)
+        copied(numbered, name, owner, writes)
 
     monkeypatch.setattr(chunked_fill, "_copy_in_chunks", claim_taken_over)
     with pytest.raises(NotClaimed):
         runner.rebuild(DailyFollowsConsumer())
     assert table() == []
+
+
+@pytest.mark.django_db
+def test_a_small_fill_is_one_transaction_that_readers_see_whole() -> None:
+    _history()
+    replayed = runner.rebuild(DailyFollowsConsumer(), bulk=False)
+    expected = (table(), _cursors())
+
+    filled = runner.rebuild(DailyFollowsConsumer())
+
+    assert replayed.bulk is None and filled.bulk is not None and filled.bulk.chunks == 1
+    assert (table(), _cursors()) == expected
+    assert ConsumerState.objects.get(name="daily-follows").fingerprint == DailyFollowsConsumer().fingerprint()
