@@ -83,7 +83,7 @@ def _load() -> str:
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
-def rebuild_all(budget: float, names: list[str] | None) -> list[dict[str, Any]]:
+def rebuild_all(budget: float, names: list[str] | None, *, chunked: bool = True) -> list[dict[str, Any]]:
     from django.db import connection
 
     from bench.reports.lockprobe import probing, summary
@@ -103,9 +103,9 @@ def rebuild_all(budget: float, names: list[str] | None) -> list[dict[str, Any]]:
         try:
             if sqlite_db:
                 with probing(sqlite_db) as waits:
-                    result = runner.rebuild(consumer, budget=timedelta(seconds=budget))
+                    result = runner.rebuild(consumer, budget=timedelta(seconds=budget), chunked=chunked)
             else:
-                result = runner.rebuild(consumer, budget=timedelta(seconds=budget))
+                result = runner.rebuild(consumer, budget=timedelta(seconds=budget), chunked=chunked)
         except Exception as exc:  # recorded: the other read models are still timed
             rows.append({"name": consumer.name, "error": f"{type(exc).__name__}: {exc}"[:200]})
             print(f"  rebuild {consumer.name}: {rows[-1]['error']}", flush=True)
@@ -299,12 +299,11 @@ def main() -> None:
         "command": " ".join(sys.argv),
     }
     if args.one_transaction:
-        from liucun.readmodels import chunked_fill
-
-        chunked_fill.applies = lambda _consumer: False  # type: ignore[assignment]
         results["one_transaction"] = True
     if "rebuild" in phases:
-        results["rebuild"] = rebuild_all(args.replay_budget, args.read_models)
+        results["rebuild"] = rebuild_all(
+            args.replay_budget, args.read_models, chunked=not args.one_transaction
+        )
     if "tail" in phases:
         if json.loads(marker.read_text()).get("tail"):
             print("  the tail was imported into this kept database already: (b) skipped")

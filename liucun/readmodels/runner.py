@@ -131,6 +131,7 @@ def rebuild(
     batch: int = BATCH,
     bulk: bool = True,
     budget: timedelta | None = None,
+    chunked: bool = True,
 ) -> RunResult:
     """Rebuild the consumer's tables from zero, then catch up. Set-based (Consumer.rebuild_bulk) when the
     consumer supports it and `bulk`, else by replaying every event from the first. Resumable: a replay
@@ -139,7 +140,7 @@ def rebuild(
     if not claim(consumer.name, owner, datetime.now(UTC)):
         raise NotClaimed(consumer.name)
     try:
-        filled = _rebuild_from_zero(consumer, owner, bulk=bulk)
+        filled = _rebuild_from_zero(consumer, owner, bulk=bulk, chunked=chunked)
     finally:
         release(consumer.name, owner)
     result = run(consumer, owner=owner, batch=batch, budget=budget)
@@ -204,7 +205,9 @@ def _reset_if_stale(consumer: Consumer, owner: str) -> bool:
     return True
 
 
-def _rebuild_from_zero(consumer: Consumer, owner: str, *, bulk: bool) -> BulkFill | None:
+def _rebuild_from_zero(
+    consumer: Consumer, owner: str, *, bulk: bool, chunked: bool = True
+) -> BulkFill | None:
     """Empty the consumer's tables and fill them set-based up to a safe watermark, or leave them empty at
     watermark zero for a replay. Returns what the bulk fill did (None: it did not run)."""
     if not (bulk and consumer.supports_bulk()):
@@ -215,7 +218,7 @@ def _rebuild_from_zero(consumer: Consumer, owner: str, *, bulk: bool) -> BulkFil
         log.warning("read model %s: no safe watermark for a bulk rebuild; replaying instead", consumer.name)
         _reset(consumer, owner)
         return None
-    filled = _fill(consumer, owner, upto)
+    filled = _fill(consumer, owner, upto, chunked=chunked)
     if filled is None:
         _reset(consumer, owner)  # the consumer declined: replay from zero
     return filled
@@ -240,7 +243,7 @@ def _catch_up_set_based(consumer: Consumer, owner: str) -> BulkFill | None:
     return filled
 
 
-def _fill(consumer: Consumer, owner: str, upto: int) -> BulkFill | None:
+def _fill(consumer: Consumer, owner: str, upto: int, *, chunked: bool = True) -> BulkFill | None:
     """Replace the consumer's tables by a set-based fill up to `upto` (every id up to it visible or never
     to be) and move its watermark there: in one transaction, or on SQLite in chunks (chunked_fill.py);
     None, and nothing changed, when the consumer declines (rebuild_bulk returned False)."""
@@ -255,7 +258,7 @@ def _fill(consumer: Consumer, owner: str, upto: int) -> BulkFill | None:
         with lease_renewed(consumer.name, owner):
             # The heavy reading happens here, outside the write transaction (see Consumer.prepare_bulk).
             consumer.prepare_bulk(upto)
-            if chunked_fill.applies(consumer):
+            if chunked and chunked_fill.applies(consumer):
                 assert isinstance(consumer, StagedBulkConsumer)
                 w = chunked_fill.fill(consumer, owner, finish)
                 return BulkFill(upto, time.perf_counter() - began, w.seconds, w.longest, w.chunks)

@@ -126,3 +126,24 @@ def test_a_small_fill_is_one_transaction_that_readers_see_whole() -> None:
     assert replayed.bulk is None and filled.bulk is not None and filled.bulk.chunks == 1
     assert (table(), _cursors()) == expected
     assert ConsumerState.objects.get(name="daily-follows").fingerprint == DailyFollowsConsumer().fingerprint()
+
+
+@pytest.mark.django_db
+def test_one_transaction_is_asked_for_by_the_rebuild_command(tiny_chunks: None) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    _history()
+    runner.run(DailyFollowsConsumer())
+    expected = (table(), _cursors())
+    out = StringIO()
+
+    call_command("readmodels", "rebuild", "daily-follows", "--one-transaction", stdout=out)
+
+    assert "s of it writing), then" in out.getvalue()  # one transaction: no count of them
+    assert (table(), _cursors()) == expected
+    assert runner.rebuild(DailyFollowsConsumer(), chunked=False).bulk.chunks == 1  # type: ignore[union-attr]
+    chunked = runner.rebuild(DailyFollowsConsumer())
+    assert chunked.bulk is not None and chunked.bulk.chunks > 1
+    assert (table(), _cursors()) == expected

@@ -38,6 +38,13 @@ class Command(BaseCommand):
             action="store_true",
             help="rebuild by replaying every event, even where a set-based rebuild exists",
         )
+        parser.add_argument(
+            "--one-transaction",
+            action="store_true",
+            help="SQLite: fill a set-based rebuild in one write transaction, several times faster for large "
+            "tables but holding back every callback until it commits (minutes at 200,000 fans): for a "
+            "maintenance window with the callback stopped. By default large fills go in short chunks.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action, name, batch = options["action"], options["name"], options["batch"]
@@ -67,12 +74,14 @@ class Command(BaseCommand):
             return
         with runner.together():
             for consumer in selected:
-                self._one(consumer, action, batch, replay=options["replay"])
+                self._one(
+                    consumer, action, batch, replay=options["replay"], chunked=not options["one_transaction"]
+                )
 
-    def _one(self, consumer: Consumer, action: str, batch: int, *, replay: bool) -> None:
+    def _one(self, consumer: Consumer, action: str, batch: int, *, replay: bool, chunked: bool) -> None:
         try:
             if action == "rebuild":
-                result = runner.rebuild(consumer, batch=batch, bulk=not replay)
+                result = runner.rebuild(consumer, batch=batch, bulk=not replay, chunked=chunked)
             else:
                 result = runner.run(consumer, batch=batch)
         except runner.NotClaimed:
