@@ -103,18 +103,14 @@ def copies() -> list[StagedCopy]:
         "account_id, openid, last_at, last_event_id, kind_days, channel, first_follow_at, first_follow_id"
     )
     return [
-        StagedCopy("activity_activitykindday", kind_days, f"SELECT {kind_days} FROM {_KIND_DAYS}"),  # noqa: S608
+        StagedCopy.of("activity_activitykindday", kind_days, _KIND_DAYS),
         StagedCopy(
             "activity_activityperiod",
             'account_id, granularity, start, channel, active, new, "returning", resurrecting, dormant',
             "SELECT account_id, granularity, start, channel, active, new, back, revived, dormant"  # noqa: S608
             f" FROM {_PERIODS}",
         ),
-        StagedCopy(
-            "activity_activityfancursor",
-            cursors,
-            f"SELECT {cursors} FROM {_CURSORS} ORDER BY account_id, openid",  # noqa: S608
-        ),
+        StagedCopy.of("activity_activityfancursor", cursors, _CURSORS, order="account_id, openid"),
     ]
 
 

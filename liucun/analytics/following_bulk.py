@@ -68,12 +68,8 @@ def copies() -> list[StagedCopy]:
     days = "account_id, day, channel, gained, lost"
     cursors = "account_id, openid, last_at, last_event_id, following, channel"
     return [
-        StagedCopy("analytics_followingchange", days, f"SELECT {days} FROM {_DAYS}"),  # noqa: S608
-        StagedCopy(
-            "analytics_followingfancursor",
-            cursors,
-            f"SELECT {cursors} FROM {_CURSORS} ORDER BY account_id, openid",  # noqa: S608
-        ),
+        StagedCopy.of("analytics_followingchange", days, _DAYS),
+        StagedCopy.of("analytics_followingfancursor", cursors, _CURSORS, order="account_id, openid"),
     ]
 
 

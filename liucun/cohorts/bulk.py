@@ -77,12 +77,8 @@ def copies() -> list[StagedCopy]:
     stays = ", ".join(("account_id, cohort_day, channel, fans", *BIN_COLUMNS))
     cursors = "account_id, openid, last_at, last_event_id, open_since, open_channel"
     return [
-        StagedCopy("cohorts_cohortstays", stays, f"SELECT {stays} FROM {_ROWS}"),  # noqa: S608
-        StagedCopy(
-            "cohorts_stayfancursor",
-            cursors,
-            f"SELECT {cursors} FROM {_CURSORS} ORDER BY account_id, openid",  # noqa: S608
-        ),
+        StagedCopy.of("cohorts_cohortstays", stays, _ROWS),
+        StagedCopy.of("cohorts_stayfancursor", cursors, _CURSORS, order="account_id, openid"),
     ]
 
 

@@ -11,6 +11,7 @@ staged from the staged taps, gap and last rows before the write transaction, cop
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -197,24 +198,15 @@ def copies() -> list[StagedCopy]:
     days = "account_id, day, button, channel, clicks, fans"
     follows = "account_id, openid, channel, first_follow_at, first_follow_id"
     return [
-        StagedCopy(
-            "menus_menuclickfan",
-            fans,
-            f"SELECT {fans} FROM {_TAPS} ORDER BY account_id, day, button, openid",  # noqa: S608
+        replace(
+            StagedCopy.of("menus_menuclickfan", fans, _TAPS, order="account_id, day, button, openid"),
             defer_indexes=True,
         ),
-        StagedCopy("menus_menuclickday", days, f"SELECT {days} FROM {_DAYS}"),  # noqa: S608
-        StagedCopy("menus_menuclickgap", GAP_COLUMNS, f"SELECT {GAP_COLUMNS} FROM {_GAPS}"),  # noqa: S608
-        StagedCopy("menus_menuclicklast", LAST_COLUMNS, f"SELECT {LAST_COLUMNS} FROM {_LASTS}"),  # noqa: S608
-        *(
-            StagedCopy(target, columns, f"SELECT {columns} FROM {staged}")  # noqa: S608
-            for target, columns, staged in _EVERY
-        ),
-        StagedCopy(
-            "menus_menuclickfollow",
-            follows,
-            f"SELECT {follows} FROM {_FOLLOWS} ORDER BY account_id, openid",  # noqa: S608
-        ),
+        StagedCopy.of("menus_menuclickday", days, _DAYS),
+        StagedCopy.of("menus_menuclickgap", GAP_COLUMNS, _GAPS),
+        StagedCopy.of("menus_menuclicklast", LAST_COLUMNS, _LASTS),
+        *(StagedCopy.of(target, columns, staged) for target, columns, staged in _EVERY),
+        StagedCopy.of("menus_menuclickfollow", follows, _FOLLOWS, order="account_id, openid"),
     ]
 
 

@@ -81,18 +81,14 @@ def copies() -> list[StagedCopy]:
     totals = "account_id, hour, follows, unfollows, reconciled"
     cursors = "account_id, openid, last_at, last_event_id, channel"
     return [
-        StagedCopy("pushimpact_hourlyflows", hours, f"SELECT {hours} FROM {_HOURS}"),  # noqa: S608
+        StagedCopy.of("pushimpact_hourlyflows", hours, _HOURS),
         StagedCopy(
             "pushimpact_hourlytotals",
             totals,
             "SELECT account_id, hour, SUM(follows), SUM(unfollows), SUM(reconciled)"  # noqa: S608
             f" FROM {_HOURS} GROUP BY account_id, hour",
         ),
-        StagedCopy(
-            "pushimpact_flowfancursor",
-            cursors,
-            f"SELECT {cursors} FROM {_CURSORS} ORDER BY account_id, openid",  # noqa: S608
-        ),
+        StagedCopy.of("pushimpact_flowfancursor", cursors, _CURSORS, order="account_id, openid"),
     ]
 
 

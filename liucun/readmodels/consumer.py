@@ -102,6 +102,13 @@ class StagedCopy:
     def statement(self) -> str:
         return f"INSERT INTO {self.table} ({self.columns}) {self.select}"
 
+    @classmethod
+    def of(cls, table: str, columns: str, staged: str, *, order: str = "") -> StagedCopy:
+        """The same columns from a staged table, in `order` (e.g. "account_id, openid" for per-fan rows,
+        so that the table's unique index is filled by appending)."""
+        ordered = f" ORDER BY {order}" if order else ""
+        return cls(table, columns, f"SELECT {columns} FROM {staged}{ordered}")  # noqa: S608
+
 
 def run_copies(copies: Sequence[StagedCopy]) -> None:
     """Every copy in one go, inside the caller's transaction."""

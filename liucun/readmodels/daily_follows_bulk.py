@@ -60,12 +60,8 @@ def copies() -> list[StagedCopy]:
     days = "account_id, day, channel, follows, refollows, unfollows, reconciled_unfollows"
     cursors = "account_id, openid, last_at, last_event_id, channel"
     return [
-        StagedCopy("readmodels_dailyfollows", days, f"SELECT {days} FROM {_DAYS}"),  # noqa: S608
-        StagedCopy(
-            "readmodels_followfancursor",
-            cursors,
-            f"SELECT {cursors} FROM {_CURSORS} ORDER BY account_id, openid",  # noqa: S608
-        ),
+        StagedCopy.of("readmodels_dailyfollows", days, _DAYS),
+        StagedCopy.of("readmodels_followfancursor", cursors, _CURSORS, order="account_id, openid"),
     ]
 
 
