@@ -10,6 +10,13 @@ hours that nobody has answered yet, and a few old ones nobody ever answered, are
 waiting. Rows go in with executemany, not through the inbox's actions one by one (a year is ~500,000
 measures an account); the report reads only what is stored, so what the actions would compute is
 reproduced here.
+
+Each fan also has the fan-activity read model's cursor row (activity.ActivityFanCursor) carrying its
+acquisition channel, which the report filters by when a channel is chosen: `fans` cursors an account
+(the fans who asked are the first 120,000 of them), channels drawn with the weights of CHANNEL_WEIGHTS
+("" is the fans who came without a QR code: search, articles, other scenes), and 1 in 50 of the fans who
+asked without a cursor (no follow and no interaction stored: an agent opened the conversation), so they
+count under no channel too.
 """
 
 from __future__ import annotations
@@ -25,6 +32,16 @@ from typing import Any
 HOURLY_WEIGHTS = [2, 1, 1, 1, 1, 2, 4, 8, 14, 20, 24, 22, 16, 18, 22, 22, 20, 16, 14, 16, 18, 16, 10, 5]
 CONVERSATIONS = 120_000  # fans who asked at least once in the year, per account
 AGENTS = 8
+# Acquisition channels and their shares of the fans: one big channel without a QR code, a few busy QR
+# codes, and a tail of small ones, as a shop with posters and giveaways has them.
+CHANNEL_WEIGHTS = {
+    "": 40,
+    "store_1": 20,
+    "giveaway": 15,
+    "poster": 10,
+    "friend": 5,
+    **{f"qr_{i:02d}": 1 for i in range(10)},
+}
 
 
 @dataclass
@@ -83,6 +100,49 @@ def _asked_at(rng: random.Random, day: date, zone: Any) -> datetime:
     hour = rng.choices(range(24), cum_weights=_CUMULATIVE)[0]
     start = datetime(day.year, day.month, day.day, hour, tzinfo=zone)
     return (start + timedelta(seconds=rng.random() * 3600)).astimezone(UTC)
+
+
+def openid(seed: int, fan: int) -> str:
+    return f"oBenchService{seed:02d}{fan:07d}"
+
+
+def asked_without_cursor(fan: int) -> bool:
+    return fan < CONVERSATIONS and fan % 50 == 49
+
+
+def load_channels(account_id: int, fans: int, seed: int) -> dict[str, int]:
+    """The fan-activity cursors of `fans` fans with their acquisition channels; returns the fans who asked
+    per channel (what a channel's report reads)."""
+    from django.db import connection, transaction
+
+    from liucun.rawsql import Sql
+
+    rng = random.Random(seed * 7919)
+    names = list(CHANNEL_WEIGHTS)
+    cumulative = list(itertools.accumulate(CHANNEL_WEIGHTS.values()))
+    sql = Sql(connection)
+    asked: dict[str, int] = dict.fromkeys(names, 0)
+    with transaction.atomic():
+        cursor = sql.cursor()
+        rows: list[list[Any]] = []
+        for fan in range(fans):
+            channel = rng.choices(names, cum_weights=cumulative)[0]
+            if asked_without_cursor(fan):
+                asked[""] += 1
+                continue
+            if fan < CONVERSATIONS:
+                asked[channel] += 1
+            rows.append([openid(seed, fan), channel])
+            if len(rows) == 50_000 or fan == fans - 1:
+                sql.executemany(
+                    cursor,
+                    "INSERT INTO activity_activityfancursor (account_id, openid, kind_days, channel) "
+                    f"VALUES ({account_id}, %s, '{{}}', %s)",
+                    rows,
+                )
+                rows = []
+        cursor.close()
+    return asked
 
 
 def load_account(
@@ -171,7 +231,7 @@ def load_account(
             conversation_rows.append(
                 [
                     account.pk,
-                    f"oBenchService{seed:02d}{i:07d}",
+                    openid(seed, i),
                     state,
                     "message",
                     sql.dt(opened),

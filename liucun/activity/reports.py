@@ -90,12 +90,12 @@ register(
         _(
             "Fans' questions per day, week or month by when they were asked: answered and still waiting, "
             "first-response time p50/p90 in service hours, the share answered within the account's target "
-            "and within the promise, and resolutions."
+            "and within the promise, and resolutions. By channel: the QR code of the fan's first follow."
         ),
         build_service,
-        reads=("inbox-conversations",),
+        # The channel of each conversation's fan comes from the fan-activity read model.
+        reads=("inbox-conversations", "fan-activity"),
         columns_doc=SERVICE_COLUMNS,
-        by_channel=False,
         order=68,
     )
 )

@@ -7,24 +7,32 @@ Measure's start), so a day's row says how that day's questions fared; resolution
 The measures are read from their per-day digest (inbox.measure_days: each day's values sorted), so a
 year of a busy inbox is 365 short rows per kind instead of a sort of 365,000 measures; the waiting
 conversations by one indexed range read (conv_state_waiting).
+
+By channel (the fan's acquisition channel, as in every analytics report): the measures of the
+conversations of that channel's fans (service_channels.py says which; each value in the digest names its
+conversation), and the waiting conversations whose fan is in it. A measure without a conversation has no
+fan and counts under "" (no QR code), so the channels add up to the whole account.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
 from liucun.accounts.models import OfficialAccount
-from liucun.activity import service_days, service_sql
+from liucun.activity import service_channels, service_days, service_sql
 from liucun.analytics.periods import Bucket, ReportQuery, day_start
 from liucun.analytics.report import Column, Report
 from liucun.inbox.assignment import settings_for
 from liucun.inbox.models import Conversation, Measure, State
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SERVICE_COLUMNS = (
     Column("period", _("Period"), "date", _("The first day of the day, week (Monday) or month")),
@@ -53,6 +61,9 @@ def build_service(account: OfficialAccount, query: ReportQuery) -> Report:
     buckets = query.buckets()
     starts = [day_start(b.first) for b in buckets]
     since, until = starts[0], day_start(query.end + timedelta(days=1))
+    conversations = (
+        None if query.channel is None else service_channels.conversations_in(account.pk, query.channel)
+    )
     first = _figures(
         account.pk,
         Measure.Kind.FIRST_RESPONSE,
@@ -63,6 +74,7 @@ def build_service(account: OfficialAccount, query: ReportQuery) -> Report:
         ranked="service",
         first_threshold=target,
         second_threshold=promise,
+        conversations=conversations,
     )
     resolutions = _figures(
         account.pk,
@@ -74,6 +86,7 @@ def build_service(account: OfficialAccount, query: ReportQuery) -> Report:
         ranked="wall",
         first_threshold=0,
         second_threshold=0,
+        conversations=conversations,
     )
 
     def bucket_of(at: datetime) -> int:
@@ -85,6 +98,11 @@ def build_service(account: OfficialAccount, query: ReportQuery) -> Report:
     open_rows = Conversation.objects.filter(
         account=account, state=State.OPEN, waiting_since__gte=since, waiting_since__lt=until
     )
+    if query.channel is not None:
+        # A few hundred at most: each fan looked up directly (many have no measure, hence no row).
+        open_rows = open_rows.annotate(fan_channel=service_channels.channel_now()).filter(
+            fan_channel=query.channel
+        )
     for (asked_at,) in open_rows.values_list("waiting_since"):
         if asked_at is None:
             continue
@@ -139,9 +157,15 @@ def build_service(account: OfficialAccount, query: ReportQuery) -> Report:
             _g(
                 "Questions are counted on the day the fan asked; first-response times count service hours "
                 "only (the account's service hours and holidays), the promise counts wall-clock hours. A "
-                "conversation resolved without a reply is not a question answered. Not broken down by "
-                "channel."
-            )
+                "conversation resolved without a reply is not a question answered."
+            ),
+            _g(
+                "By channel: the questions and resolutions of that channel's fans, a fan's channel being "
+                "the QR code of the first follow Liucun stored for the fan. Fans who followed without a QR "
+                "code, or whose follow Liucun never received, have none, nor do questions whose "
+                "conversation is no longer known. Each fan is in one channel, so the channels' counts add "
+                "up to the whole account's; their percentiles do not."
+            ),
         ],
         meta={"target_minutes": chosen.first_response_minutes, "promise_hours": chosen.promise_hours},
     )
@@ -158,6 +182,7 @@ def _figures(
     ranked: str,
     first_threshold: float,
     second_threshold: float,
+    conversations: np.ndarray | None,
 ) -> dict[int, service_sql.BucketFigures]:
     digested = service_days.figures(
         account_id,
@@ -166,6 +191,7 @@ def _figures(
         ranked=ranked,
         first_threshold=first_threshold,
         second_threshold=second_threshold,
+        conversations=conversations,
     )
     if digested is not None:
         return digested
@@ -183,6 +209,7 @@ def _figures(
         second_threshold=second_threshold,
         # A first response ends after it starts: the lower bound lets the measure_account index help.
         extra_lower_bound="ended_at" if first_response else "",
+        channel=query.channel,
     )
 
 

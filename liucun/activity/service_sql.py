@@ -8,6 +8,10 @@ database groups them. An instant's China day is its distance in
 whole days from the range's first midnight, which holds for a site time zone without daylight saving
 (Asia/Shanghai); percentiles are nearest-rank (inbox.queries.percentile): the value ranked
 ceil(p/100 x n) by ROW_NUMBER in its bucket, so the report equals the inbox's own metrics.
+
+With a channel, the measures are those of conversations whose fan's fan-activity cursor names the
+channel; for "" (no QR code) those whose fan's cursor names none or that have no cursor, and measures
+without a conversation (service_channels.py: the same rule, kept in rows for speed).
 """
 
 from __future__ import annotations
@@ -44,6 +48,22 @@ def _day_index(column: str) -> str:
     return f"(CAST(ROUND(({seconds} - julianday(%s, 'unixepoch')) * 86400000) AS INTEGER) / 86400000)"
 
 
+# The account's conversations whose fan has a QR-code channel (= %s, or any: <> ''), by the cursors.
+_WITH_CHANNEL = (
+    "SELECT c.id FROM inbox_conversation c JOIN activity_activityfancursor f "
+    "ON f.account_id = c.account_id AND f.openid = c.openid WHERE c.account_id = %s AND f.channel "
+)
+
+
+def _of_channel(account_id: int, channel: str | None) -> tuple[str, list[Any]]:
+    """The condition on inbox_measure that keeps the measures of the channel's fans, and its parameters."""
+    if channel is None:
+        return "", []
+    if channel:
+        return f" AND conversation_id IN ({_WITH_CHANNEL}= %s)", [account_id, channel]
+    return f" AND (conversation_id IS NULL OR conversation_id NOT IN ({_WITH_CHANNEL}<> ''))", [account_id]
+
+
 def figures(
     account_id: int,
     kind: str,
@@ -56,8 +76,10 @@ def figures(
     first_threshold: float,
     second_threshold: float,
     extra_lower_bound: str = "",
+    channel: str | None = None,
 ) -> dict[int, BucketFigures]:
-    """Per bucket index of query.buckets(): measures of `kind` whose `time_column` falls in the bucket."""
+    """Per bucket index of query.buckets(): measures of `kind` whose `time_column` falls in the bucket, of
+    the fans of `channel` when it is not None."""
     buckets = query.buckets()
     day = _day_index(time_column)
     epoch: list[Any] = [int(since.timestamp())]
@@ -70,12 +92,13 @@ def figures(
         bucket = f"CASE {ends} END"
     sql = Sql(connection)
     lower = f" AND {extra_lower_bound} >= %s" if extra_lower_bound else ""
+    fans, fan_params = _of_channel(account_id, channel)
     # Only fixed column names and integers are spliced in (checked above); values are parameters.
     statement = (
         # MATERIALIZED: the day is worked out once per row, not once per WHEN of the bucket's CASE.
         f"WITH days AS MATERIALIZED (SELECT {day} AS d, {value_column} AS s, wall_seconds AS w "  # noqa: S608
         f"FROM inbox_measure WHERE account_id = %s AND kind = %s AND {time_column} >= %s "
-        f"AND {time_column} < %s{lower}), "
+        f"AND {time_column} < %s{lower}{fans}), "
         f"buckets AS MATERIALIZED (SELECT {bucket} AS b, s, w FROM days), "
         "ranked AS (SELECT b, s, w, ROW_NUMBER() OVER (PARTITION BY b ORDER BY s) AS rn, "
         "COUNT(*) OVER (PARTITION BY b) AS n FROM buckets) "
@@ -92,6 +115,7 @@ def figures(
         sql.dt(since),
         sql.dt(until),
         *([sql.dt(since)] if extra_lower_bound else []),
+        *fan_params,
         first_threshold,
         second_threshold,
     ]

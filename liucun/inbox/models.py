@@ -170,8 +170,9 @@ class Measure(models.Model):
         return f"{self.kind} {self.wall_seconds:.0f}s"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """A new measure joins its day's MeasureDay in the same transaction; bulk inserts bypass this
-        and must call measure_days.rebuild for the account afterwards."""
+        """A new measure joins its day's MeasureDay, and its conversation has a MeasureChannel row, in the
+        same transaction; bulk inserts bypass this and must call measure_days.rebuild for the account
+        afterwards."""
         from liucun.inbox import measure_days
 
         adding = self._state.adding
@@ -182,14 +183,17 @@ class Measure(models.Model):
 
 
 class MeasureDay(models.Model):
-    """Every measure of one kind counted on one day, as two sorted arrays: what the service report ranks.
+    """Every measure of one kind counted on one day, as sorted arrays: what the service report ranks.
 
     A first response counts on the day the fan asked (its start), a resolution on the day it happened
     (its end), in the site's time zone, named in `zone` so that a changed LIUCUN_TIME_ZONE is noticed.
     `service` and `wall` hold the measures' service_seconds and wall_seconds, each sorted, as float64
     (liucun.inbox.measure_days): percentiles over any days are then a merge of a few sorted runs instead
-    of a sort of a year of measures per view. Kept by Measure.save; rebuilt from the measures by
-    measure_days.rebuild.
+    of a sort of a year of measures per view. `service_conversations` and `wall_conversations` name each
+    value's conversation (int64, 0 for a measure without one) in the order of `service` and `wall`: a
+    report of one channel keeps the values of that channel's conversations, still sorted (ties ordered by
+    conversation id, so a rebuild gives the same bytes as the measures written one by one). Kept by
+    Measure.save; rebuilt from the measures by measure_days.rebuild.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -201,9 +205,55 @@ class MeasureDay(models.Model):
     count = models.PositiveIntegerField(default=0)
     service = models.BinaryField(default=b"")
     wall = models.BinaryField(default=b"")
+    service_conversations = models.BinaryField(default=b"")
+    wall_conversations = models.BinaryField(default=b"")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "kind", "day"], name="measureday_unique")]
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.day}: {self.count}"
+
+
+class MeasureChannel(models.Model):
+    """The acquisition channel of the fan of a conversation that has measures, as the fan-activity read
+    model had it when activity.service_channels last looked (None: not looked up yet).
+
+    Why it exists: a report of one channel needs the channel of every conversation it counts, and looking
+    up a year's 120,000 conversations in the fan-activity cursors costs 0.1-0.45 s a view (bench/service).
+    Measure.save adds the row of a conversation's first measure (channel None) in its own transaction, so
+    every conversation with a measure has one; the worker fills in channels and follows the fans whose
+    channel changed since (activity.service_channels.sync), and a report corrects what changed after that.
+    """
+
+    conversation = models.OneToOneField(
+        Conversation, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # NULL, unlike "" (no QR code): not looked up yet.
+    channel = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
+
+    class Meta:
+        # A channel's conversations from the index alone; the account's unresolved ones (channel NULL) too.
+        indexes = [
+            models.Index(fields=["account", "channel", "conversation"], name="measurechannel_by_channel")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}: {self.channel!r}"
+
+
+class MeasureChannelSync(models.Model):
+    """Up to where an account's MeasureChannel rows follow the fan-activity read model: every row with a
+    channel holds its fan's channel as of event `upto`, read from the read model as `read_model` names it
+    (its fingerprint and when it was last rebuilt: another value means its cursors were made again)."""
+
+    account = models.OneToOneField(
+        OfficialAccount, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    read_model = models.CharField(max_length=255)
+    upto = models.BigIntegerField(default=0)
+    synced_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"channels of {self.account_id} up to event {self.upto}"
