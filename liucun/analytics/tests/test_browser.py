@@ -21,6 +21,8 @@ from liucun.analytics.tests.fixtures import imported_history
 from liucun.console.tests.conftest import PASSWORD, make_user, member
 from liucun.console.tests.test_browser import browser, shot  # noqa: F401 - browser is a fixture
 from liucun.pushimpact.actions import annotate
+from liucun.readmodels.freshness import rebuilding_marker
+from liucun.readmodels.models import ConsumerState
 from liucun.staff.models import Role
 from liucun.testing.factories import make_account
 from liucun.testing.live import running_server
@@ -110,4 +112,18 @@ def test_every_report_draws_reloads_with_a_new_range_and_downloads(
     page.click("#tile-rate a")
     page.wait_for_selector("#report-chart canvas")
     assert "/reports/unfollow-rate/" in page.url
+    assert errors == []
+
+    # A read model being rebuilt (an upgrade; on SQLite its tables fill up in chunks): its reports say so.
+    state = ConsumerState.objects.get(name="menu-clicks")
+    ConsumerState.objects.filter(name="menu-clicks").update(fingerprint=rebuilding_marker(state.fingerprint))
+    page.goto(server + reverse("console:report", args=[account.appid, "menu-clicks"]))
+    page.wait_for_selector("#report-chart canvas")
+    assert page.locator("#report-freshness").is_visible()
+    assert "正在重建" in page.inner_text("#report-freshness")
+    page.wait_for_timeout(800)
+    shot(page, "report-being-rebuilt")
+    page.goto(server + reverse("console:report", args=[account.appid, "growth"]))
+    page.wait_for_selector("#report-chart canvas")
+    assert page.locator("#report-freshness").count() == 0  # growth reads neither
     assert errors == []
