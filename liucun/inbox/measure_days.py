@@ -48,36 +48,38 @@ def counted_at(kind: str, started_at: datetime, ended_at: datetime) -> datetime:
     return started_at if kind == Measure.Kind.FIRST_RESPONSE else ended_at
 
 
-def pack(values: Iterable[float]) -> bytes:
-    """Float64, little-endian: the same bytes whatever machine wrote them."""
-    packed = array("d", values)
+def _packed(typecode: str, values: Iterable[Any]) -> bytes:
+    # Little-endian: the same bytes whatever machine wrote them.
+    packed = array(typecode, values)
     if sys.byteorder == "big":
         packed.byteswap()
     return packed.tobytes()
 
 
-def unpack(blob: bytes | memoryview) -> array[float]:
-    values = array("d")
+def _unpacked(typecode: str, blob: bytes | memoryview) -> array[Any]:
+    values = array(typecode)
     values.frombytes(bytes(blob))
     if sys.byteorder == "big":
         values.byteswap()
     return values
+
+
+def pack(values: Iterable[float]) -> bytes:
+    """Float64, little-endian."""
+    return _packed("d", values)
+
+
+def unpack(blob: bytes | memoryview) -> array[float]:
+    return _unpacked("d", blob)
 
 
 def pack_ids(values: Iterable[int]) -> bytes:
     """Int64, little-endian, as pack does floats."""
-    packed = array("q", values)
-    if sys.byteorder == "big":
-        packed.byteswap()
-    return packed.tobytes()
+    return _packed("q", values)
 
 
 def unpack_ids(blob: bytes | memoryview) -> array[int]:
-    values = array("q")
-    values.frombytes(bytes(blob))
-    if sys.byteorder == "big":
-        values.byteswap()
-    return values
+    return _unpacked("q", blob)
 
 
 def _sorted_pairs(pairs: list[tuple[float, int]]) -> tuple[bytes, bytes]:
