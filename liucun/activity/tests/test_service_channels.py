@@ -31,7 +31,8 @@ from liucun.activity import service_channels, service_days, service_sql
 from liucun.activity.consumer import ActivityConsumer
 from liucun.activity.service_sql import BucketFigures
 from liucun.activity.tests.support import add_interaction, channels
-from liucun.analytics.periods import ReportQuery, day_start, site_zone
+from liucun.activity.tests.test_service_digest import figures_of
+from liucun.analytics.periods import ReportQuery, day_start
 from liucun.console.tests.conftest import logged_in, make_user, member
 from liucun.events.kinds import FOLLOW
 from liucun.inbox import measure_days
@@ -44,7 +45,6 @@ from liucun.inbox.models import (
     MeasureDay,
     State,
 )
-from liucun.inbox.queries import percentile
 from liucun.readmodels import runner
 from liucun.readmodels.models import ConsumerState
 from liucun.readmodels.tests.support import add_event
@@ -106,7 +106,7 @@ def _brute_force(
     second: float,
 ) -> dict[int, BucketFigures]:
     """From the measures and the follow events alone."""
-    zone, channel_of = site_zone(), channels()
+    channel_of = channels()
     openids = dict(Conversation.objects.filter(account=account).values_list("pk", "openid"))
     chosen_of_channel = [
         m
@@ -114,26 +114,7 @@ def _brute_force(
         if (channel_of.get((account.pk, openids[m.conversation_id]), "") if m.conversation_id else "")
         == channel
     ]
-    result = {}
-    for i, bucket in enumerate(query.buckets()):
-        chosen = [
-            m
-            for m in chosen_of_channel
-            if bucket.first
-            <= (m.started_at if kind == "first_response" else m.ended_at).astimezone(zone).date()
-            <= bucket.last
-        ]
-        if not chosen:
-            continue
-        values = [m.service_seconds if ranked == "service" else m.wall_seconds for m in chosen]
-        result[i] = BucketFigures(
-            len(values),
-            sum(1 for v in values if v <= first),
-            sum(1 for m in chosen if m.wall_seconds <= second),
-            percentile(values, 50),
-            percentile(values, 90),
-        )
-    return result
+    return figures_of(chosen_of_channel, kind, query, ranked, first, second)
 
 
 KINDS = (

@@ -54,12 +54,21 @@ def _add(account: OfficialAccount, measures: list[tuple[str, int, float, float, 
 def _brute_force(
     account: OfficialAccount, kind: str, query: ReportQuery, ranked: str, first: float, second: float
 ) -> dict[int, BucketFigures]:
+    return figures_of(
+        list(Measure.objects.filter(account=account, kind=kind)), kind, query, ranked, first, second
+    )
+
+
+def figures_of(
+    measures: list[Measure], kind: str, query: ReportQuery, ranked: str, first: float, second: float
+) -> dict[int, BucketFigures]:
+    """Each bucket's figures from these measures, one by one: what the report must equal."""
     zone = site_zone()
     result = {}
     for i, bucket in enumerate(query.buckets()):
         chosen = [
             m
-            for m in Measure.objects.filter(account=account, kind=kind)
+            for m in measures
             if bucket.first
             <= (m.started_at if kind == "first_response" else m.ended_at).astimezone(zone).date()
             <= bucket.last
