@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock pyproject.toml | sha1sum | cut -c1-12)
 NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | sha1sum | cut -c1-12)
+# The suite starts hundreds of Python processes (xdist workers, servers, workers, wxsim): with bytecode
+# cached in __pycache__ (ignored by git) each imports Liucun instead of compiling it again, even on
+# machines whose environment turns the cache off.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test test-sqlite test-postgres lint typecheck install browser messages lock bench-ingest bench-sync bench-fanlist bench-readmodels bench-rules bench-inbox bench-history bench-reports screenshots clean
 

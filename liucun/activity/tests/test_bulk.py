@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 from django.db.models import Max
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from liucun.activity.bulk_day import day_of
@@ -26,6 +26,7 @@ from liucun.rawsql import Sql
 from liucun.readmodels import runner
 from liucun.readmodels.tests.support import add_event, runs_then_fill_then_more
 from liucun.testing.factories import make_account
+from liucun.testing.suites import random_histories
 
 pytestmark = pytest.mark.django_db
 
@@ -212,7 +213,7 @@ def _add(accounts: list, account_i: int, fan: int, kind: str, minute: int) -> No
         add_interaction(accounts[account_i], f"o{fan}", kind, at, "K")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@random_histories(40)
 @given(
     history=events_strategy,
     runs=runs_strategy,

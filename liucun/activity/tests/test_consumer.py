@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from liucun.activity.consumer import ActivityConsumer
@@ -21,6 +21,7 @@ from liucun.readmodels import runner
 from liucun.readmodels.models import ConsumerState
 from liucun.readmodels.tests.support import add_event, wipe_events
 from liucun.testing.factories import make_account
+from liucun.testing.suites import random_histories
 
 pytestmark = pytest.mark.django_db
 
@@ -180,7 +181,7 @@ def accounts() -> list:
     return [make_account(), make_account()]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@random_histories(40)
 @given(history=events_strategy, runs=runs_strategy, cuts=st.lists(st.integers(0, 30), max_size=5))
 def test_incremental_runs_equal_a_rebuild_and_a_brute_force_count(accounts, history, runs, cuts) -> None:
     wipe_events()

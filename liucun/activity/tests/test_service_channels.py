@@ -23,7 +23,7 @@ from django.apps import apps
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from liucun.accounts.models import OfficialAccount
@@ -50,6 +50,7 @@ from liucun.readmodels.models import ConsumerState
 from liucun.readmodels.tests.support import add_event
 from liucun.staff.models import Role
 from liucun.testing.factories import make_account
+from liucun.testing.suites import random_histories
 
 pytestmark = pytest.mark.django_db
 
@@ -169,7 +170,7 @@ class History:
     late_measures: list[tuple[int, str, int, float, float]]  # a new fan's, after the sync
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@random_histories(15)
 @given(
     history=st.builds(
         History,

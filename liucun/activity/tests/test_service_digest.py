@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from liucun.accounts.models import OfficialAccount
@@ -24,6 +24,7 @@ from liucun.inbox.models import InboxSettings, Measure, MeasureDay
 from liucun.inbox.queries import percentile
 from liucun.staff.models import Role
 from liucun.testing.factories import make_account
+from liucun.testing.suites import random_histories
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +108,7 @@ def _from_measures(
     )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@random_histories(30)
 @given(
     measures=st.lists(measure_strategy, max_size=40),
     start=st.integers(0, 40),

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db.models import Max
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from liucun.analytics.following import FollowingConsumer
@@ -18,6 +18,7 @@ from liucun.events.models import Event
 from liucun.readmodels import runner
 from liucun.readmodels.tests.support import add_event, runs_then_fill_then_more
 from liucun.testing.factories import make_account
+from liucun.testing.suites import random_histories
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +117,7 @@ def _add(accounts: list, account_i: int, fan: int, kind: str, minute: int, chann
     add_event(accounts[account_i], f"o{fan}", kind, BASE + timedelta(minutes=minute), channel)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@random_histories(30)
 @given(
     history=events_strategy,
     runs=runs_strategy,

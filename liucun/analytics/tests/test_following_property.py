@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from liucun.analytics.following import FollowingConsumer, following_lines
@@ -25,6 +25,7 @@ from liucun.readmodels.daily_follows import DailyFollowsConsumer
 from liucun.readmodels.models import ConsumerState
 from liucun.readmodels.tests.support import add_event, wipe_events
 from liucun.testing.factories import make_account
+from liucun.testing.suites import random_histories
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +121,7 @@ def _rows() -> list[tuple]:
     return sorted(FollowingChange.objects.values_list("account_id", "day", "channel", "gained", "lost"))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@random_histories(40)
 @given(
     history=events_strategy,
     runs=runs_strategy,

@@ -9,7 +9,7 @@ from itertools import count
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from liucun.accounts.models import OfficialAccount
@@ -19,6 +19,7 @@ from liucun.autoreply.trying import probe_for, try_message
 from liucun.events.models import Event
 from liucun.servicehours.hours import is_open
 from liucun.testing.factories import make_account
+from liucun.testing.suites import random_histories
 from liucun.testing.wechat_peer import WeChatPeer
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +71,7 @@ def demo_account() -> OfficialAccount:
     return account
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@random_histories(40)
 @given(st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=4), min_size=1, max_size=4).map("".join))
 def test_try_it_equals_what_the_callback_answers(demo_account: OfficialAccount, text: str) -> None:
     if not text.strip() or "]]>" in text or any(ord(c) < 32 for c in text):

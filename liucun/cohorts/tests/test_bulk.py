@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.db.models import Max
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from liucun.cohorts import bulk
@@ -23,6 +23,7 @@ from liucun.rawsql import Sql
 from liucun.readmodels import runner
 from liucun.readmodels.tests.support import add_event, runs_then_fill_then_more
 from liucun.testing.factories import make_account
+from liucun.testing.suites import random_histories
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +178,7 @@ def _add(accounts: list, account_i: int, fan: int, kind: str, minute: int, micro
     add_event(accounts[account_i], f"o{fan}", kind, at, channel)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@random_histories(30)
 @given(
     history=events_strategy,
     runs=runs_strategy,

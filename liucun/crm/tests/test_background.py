@@ -169,7 +169,9 @@ def _database_url() -> str:
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_applies_a_large_import_with_live_progress() -> None:
     account = make_account()
-    data = _big_file(account, 30_000)
+    # Large enough for three write chunks and a part of one: progress has states to show in between.
+    rows = 3 * imports.WRITE_CHUNK + 500
+    data = _big_file(account, rows)
     job = imports.start_import("op", account, data, MAPPING, dry_run=False, filename="members.csv")
     worker = subprocess.Popen(
         [sys.executable, "-m", "liucun.cli", "worker", "--batch", "--interval", "0.05"],
@@ -186,9 +188,9 @@ def test_a_worker_applies_a_large_import_with_live_progress() -> None:
         seen.add((job.status, job.rows_done))
         if job.is_over:
             break
-        time.sleep(0.01)
+        time.sleep(0.02)
     _, err = worker.communicate(timeout=60)
     assert worker.returncode == 0, err
-    assert (job.status, job.updated) == (ImportStatus.DONE, 30_000), job.error
-    partial = {done for status, done in seen if status == ImportStatus.RUNNING and 0 < done < 30_000}
+    assert (job.status, job.updated) == (ImportStatus.DONE, rows), job.error
+    partial = {done for status, done in seen if status == ImportStatus.RUNNING and 0 < done < rows}
     assert partial, f"no progress seen between start and end: {sorted(seen)}"

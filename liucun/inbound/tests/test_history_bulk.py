@@ -160,34 +160,37 @@ def test_sql_time_is_what_the_sqlite_backend_stores() -> None:
             assert sql_time(seconds) == sql.dt(at)
 
 
-@pytest.mark.parametrize("batch", [None, 997])
-def test_bulk_stores_exactly_what_the_per_event_path_stores(tmp_path: Path, batch: int | None) -> None:
+def test_bulk_stores_exactly_what_the_per_event_path_stores(tmp_path: Path) -> None:
     account = make_account(mode="safe", welcome_text="")
     path = _generated(tmp_path, account, fans=600, days=120)
     callback_account = get_callback_account(account.appid)
     assert callback_account is not None
     reference = _rolled_back(lambda: _per_event(path, callback_account), account)
-    stats = _bulk(path, callback_account, batch=batch)
-    bulk = _snapshot(account)
-    _same(reference, bulk)
     history = HistoryFile(path)
     total = history.events
     history.close()
-    assert len(bulk["events"]) == total > 5000
-    assert stats.events == total
-    assert stats.stored == total
-    assert stats.fans_created == len(bulk["fans"]) == 600
-    assert {row[4] for row in bulk["events"]} == {"import"}
-    # The file exercises what matters: unfollows, refollows, several kinds.
-    assert sum(fan["unfollow_count"] for fan in bulk["fans"]) > 10
-    assert max(fan["follow_count"] for fan in bulk["fans"]) >= 2
-    assert {row[1] for row in bulk["events"]} == {
-        "event.subscribe",
-        "event.unsubscribe",
-        "text",
-        "event.click",
-        "event.view",
-    }
+    # One batch for the whole file and batches that cut it at an awkward place: each gives the reference
+    # (the reference is computed once: the per-event path is the slow one, on PostgreSQL most of all).
+    for batch in (None, 997):
+        done: dict[str, Any] = {}
+        bulk = _rolled_back(lambda: done.update(stats=_bulk(path, callback_account, batch=batch)), account)  # noqa: B023
+        _same(reference, bulk)
+        stats = done["stats"]
+        assert len(bulk["events"]) == total > 5000
+        assert stats.events == total
+        assert stats.stored == total
+        assert stats.fans_created == len(bulk["fans"]) == 600
+        assert {row[4] for row in bulk["events"]} == {"import"}
+        # The file exercises what matters: unfollows, refollows, several kinds.
+        assert sum(fan["unfollow_count"] for fan in bulk["fans"]) > 10
+        assert max(fan["follow_count"] for fan in bulk["fans"]) >= 2
+        assert {row[1] for row in bulk["events"]} == {
+            "event.subscribe",
+            "event.unsubscribe",
+            "text",
+            "event.click",
+            "event.view",
+        }
 
 
 def test_awkward_histories_come_out_the_same(tmp_path: Path) -> None:

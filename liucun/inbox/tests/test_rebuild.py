@@ -17,7 +17,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from liucun.accounts.models import OfficialAccount
@@ -35,6 +35,7 @@ from liucun.refusals import Refused
 from liucun.sqlite_writelock import serialized_writes
 from liucun.staff.models import Role
 from liucun.testing.factories import make_account
+from liucun.testing.suites import random_histories
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +133,7 @@ def agent_does(operator: Any, what: str, account: OfficialAccount, openid: str) 
         actions.mark_read(operator, conversation)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@random_histories(40)
 @given(
     history=events_strategy,
     later=events_strategy,

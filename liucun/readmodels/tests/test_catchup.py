@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import call_command
 from django.db.models import Max
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from liucun.activity.consumer import ActivityConsumer
@@ -28,6 +28,7 @@ from liucun.readmodels.daily_follows import DailyFollowsConsumer
 from liucun.readmodels.models import ConsumerState, FollowFanCursor
 from liucun.readmodels.tests.support import add_event, table, wipe_events
 from liucun.testing.factories import make_account
+from liucun.testing.suites import random_histories
 
 T0 = datetime(2026, 9, 1, 2, tzinfo=UTC)
 
@@ -342,7 +343,7 @@ runs_strategy = st.lists(st.tuples(st.integers(1, 40), st.integers(1, 6)), min_s
 
 
 @pytest.mark.django_db
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@random_histories(30)
 @given(history=history_strategy, cuts=st.lists(st.integers(0, 40), max_size=4), runs=runs_strategy)
 def test_runs_far_behind_or_not_give_the_rows_of_a_replay(
     monkeypatch: pytest.MonkeyPatch, history, cuts, runs

@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import Max
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from liucun.analytics.following import FollowingConsumer
@@ -29,6 +29,7 @@ from liucun.readmodels.daily_follows import DailyFollowsConsumer, follow_channel
 from liucun.readmodels.lifecycle_bulk import EVENTS, PERIODS
 from liucun.readmodels.tests.support import add_event, table, wipe_events
 from liucun.testing.factories import make_account
+from liucun.testing.suites import random_histories
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +125,7 @@ def accounts() -> list:
     return [make_account(), make_account()]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@random_histories(60)
 @given(history=events_strategy, upto=st.integers(0, 30), zone=st.sampled_from(["Asia/Shanghai", "UTC"]))
 def test_staged_events_and_periods_are_the_walk_of_each_fans_history(accounts, history, upto, zone) -> None:
     wipe_events()

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db.models import Max
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from liucun.events.kinds import FOLLOW, UNFOLLOW, UNFOLLOW_RECONCILED
@@ -21,6 +21,7 @@ from liucun.readmodels.daily_follows import DailyFollowsConsumer
 from liucun.readmodels.models import ConsumerState, FollowFanCursor
 from liucun.readmodels.tests.support import add_event, table, wipe_events
 from liucun.testing.factories import make_account
+from liucun.testing.suites import random_histories
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +77,7 @@ def accounts() -> list:
     return [make_account(), make_account()]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@random_histories(40)
 @given(history=events_strategy, runs=runs_strategy, cuts=st.lists(st.integers(0, 30), max_size=5))
 def test_incremental_runs_equal_a_rebuild_and_a_brute_force_count(accounts, history, runs, cuts) -> None:
     wipe_events()

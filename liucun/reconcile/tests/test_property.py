@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from liucun.analytics.periods import ReportQuery
@@ -22,6 +22,7 @@ from liucun.readmodels.tests.support import add_event, wipe_events
 from liucun.reconcile.models import WeChatDay
 from liucun.reconcile.reports import build
 from liucun.testing.factories import make_account
+from liucun.testing.suites import random_histories
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +54,7 @@ def brute_force() -> dict[date, Counter[str]]:
     return per_day
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@random_histories(30)
 @given(events=events_strategy, wechat=wechat_strategy, pulled=pulled_strategy)
 def test_the_liucun_side_is_the_event_store_and_differences_add_up(
     events: list[tuple[int, str, int, str]], wechat: list[tuple[int, int, int]], pulled: list[bool]
