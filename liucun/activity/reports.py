@@ -93,8 +93,9 @@ register(
             "and within the promise, and resolutions. By channel: the QR code of the fan's first follow."
         ),
         build_service,
-        # The channel of each conversation's fan comes from the fan-activity read model.
-        reads=("inbox-conversations", "fan-activity"),
+        # A channel's conversations come from the fan-activity read model (the fan's first follow).
+        reads=("inbox-conversations",),
+        reads_by_channel=("fan-activity",),
         columns_doc=SERVICE_COLUMNS,
         order=68,
     )

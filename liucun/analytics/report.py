@@ -77,6 +77,8 @@ class ReportSpec:
     # The read models (registry names) whose tables `build` reads. No default: a new report says which,
     # or () when it reads none, so its page cannot pass off half-rebuilt rollups as whole numbers.
     reads: tuple[str, ...]
+    # Read models `build` reads only when a channel is chosen: the all-channel view does not wait on them.
+    reads_by_channel: tuple[str, ...] = ()
     columns_doc: tuple[Column, ...] = ()  # the columns every answer has (dynamic ones are described)
     params: tuple[Param, ...] = ()
     default_days: int = 30
@@ -84,6 +86,9 @@ class ReportSpec:
     by_channel: bool = True  # whether the channel filter applies
     minimum_role: Role = Role.OPERATOR
     order: int = 100  # place in the sidebar and the index
+
+    def reads_for(self, channel: str | None) -> tuple[str, ...]:
+        return self.reads + self.reads_by_channel if channel is not None else self.reads
 
     def option_rules(self) -> dict[str, tuple[str, tuple[str, ...]]]:
         return {p.name: (p.default, p.allowed) for p in self.params}

@@ -1,7 +1,7 @@
 """Running a registered report for a request: parse the parameters the spec allows, build, and write CSV.
 
-A run also looks up whether the read models the report reads (spec.reads) were complete: a rebuild from
-zero or a backlog of events leaves their rollups short, and the page and the JSON say so.
+A run also looks up whether the read models the report reads (spec.reads_for its channel) were complete:
+a rebuild from zero or a backlog of events leaves their rollups short, and the page and the JSON say so.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def run(
     """The report, and which of its read models were incomplete (a page and the JSON say so)."""
     query, report = build(spec, account, params)
     # After the build: a rebuild that began while it read is then reported, rather than missed.
-    report.incomplete = freshness.incomplete(spec.reads)
+    report.incomplete = freshness.incomplete(spec.reads_for(query.channel))
     return query, report
 
 

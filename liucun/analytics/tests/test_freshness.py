@@ -37,8 +37,8 @@ def test_every_report_names_the_read_models_it_reads() -> None:
     registered = {c.name for c in consumers()}
     for spec in specs():
         assert spec.reads, f"{spec.name} names no read model"
-        assert set(spec.reads) <= registered, (
-            f"{spec.name}: {set(spec.reads) - registered} are not registered"
+        assert set(spec.reads_for("any")) <= registered, (
+            f"{spec.name}: {set(spec.reads_for('any')) - registered} are not registered"
         )
 
 
@@ -142,6 +142,21 @@ def test_a_rebuild_shows_on_the_reports_that_read_it_and_only_there(
     assert "daily-follows" not in card  # the console names it; the slug is the JSON's
     assert "fans following by channel" not in card  # the other read model of growth is complete
     assert 'id="report-freshness"' not in _page(client, account, "retention")
+
+
+@pytest.mark.django_db
+def test_a_model_read_only_for_a_channel_warns_only_when_a_channel_is_chosen(
+    operator: tuple[OfficialAccount, Client],
+) -> None:
+    account, client = operator
+    _rebuild_started("fan-activity")
+    url = reverse("api:report_service", args=[account.appid])
+    assert client.get(url).json()["freshness"] == COMPLETE
+    chosen = client.get(url, {"channel": "poster"}).json()["freshness"]
+    assert chosen == {
+        "complete": False,
+        "read_models": [{"name": "fan-activity", "rebuilding": True, "behind": 0}],
+    }
 
 
 @pytest.mark.django_db
