@@ -10,11 +10,11 @@ of the examples on PostgreSQL, where the same logic meets the other dialect.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Protocol
 
 import pytest
+from django.conf import settings as django_settings
 from hypothesis import HealthCheck, settings
 
 # Fixtures through which a test reaches Liucun's database in its own process.
@@ -26,8 +26,9 @@ IN_SUBPROCESS = "database_in_subprocess"
 
 
 def on_postgres() -> bool:
-    # Read from the environment, not the connection: collection runs before any connection is open.
-    return os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+    # From the settings DATABASE_URL was parsed into (pytest-django sets Django up before collecting),
+    # not from a connection: none is open yet while tests are collected.
+    return str(django_settings.DATABASES["default"]["ENGINE"]).endswith("postgresql")
 
 
 def examples(on_sqlite: int) -> int:

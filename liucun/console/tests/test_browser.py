@@ -24,6 +24,7 @@ from liucun.readmodels import runner
 from liucun.staff.models import Role
 from liucun.testing.factories import make_account_on_wxsim
 from liucun.testing.live import running_server, running_worker
+from liucun.testing.suites import on_postgres
 from wxsim.control_client import WxsimControl, running_wxsim
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -44,7 +45,7 @@ FOLLOWERS = 25_000  # three pages of user/get, so the progress bar has somewhere
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+    if on_postgres():
         # What a browser sees is the templates', scripts' and stylesheet's, driven once, on SQLite, to keep
         # `make test` inside its 15 minutes; every view, action and send behind these pages runs on
         # PostgreSQL through the test client and the wxsim tests.

@@ -8,7 +8,6 @@ phone-width pictures in the docs (make screenshots).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +23,7 @@ from liucun.console.tests.test_scope import console_patterns
 from liucun.staff.models import Role
 from liucun.testing.factories import make_account
 from liucun.testing.live import running_server
+from liucun.testing.suites import on_postgres
 
 pytestmark = [
     pytest.mark.browser,
@@ -31,7 +31,7 @@ pytestmark = [
     # Layout at a width is the stylesheet's and the templates', never the database's: measured once, on
     # SQLite, to keep `make test` inside its time budget. The pages' queries run on both (test_query_counts).
     pytest.mark.skipif(
-        os.environ.get("DATABASE_URL", "").startswith("postgres"),
+        on_postgres(),
         reason="layout does not depend on the database",
     ),
 ]
